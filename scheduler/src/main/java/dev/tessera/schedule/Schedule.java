@@ -1,0 +1,118 @@
+package dev.tessera.schedule;
+
+import dev.tessera.TesseraUserError;
+import dev.tessera.dsl.ComputeOp;
+import dev.tessera.dsl.Operation;
+import dev.tessera.dsl.PlaceholderOp;
+import dev.tessera.dsl.Tensor;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The schedule of an operator: one {@link Stage} per compute stage, in producer-before-consumer
+ * order, and the trace of every step applied. {@link #replay} rebuilds a schedule from a trace.
+ */
+public final class Schedule {
+    private final List<Tensor> outputs;
+    private final List<Tensor> inputs;
+    private final Map<ComputeOp, Stage> stages = new LinkedHashMap<>();
+    private final List<Step> trace = new ArrayList<>();
+
+    private Schedule(List<Tensor> outputs) {
+        if (outputs.isEmpty()) throw new TesseraUserError("a schedule needs at least one output tensor");
+        List<Tensor> outs = new ArrayList<>();
+        for (Tensor t : outputs) {
+            if (!(t.op() instanceof ComputeOp)) throw new TesseraUserError("output " + t.name() + " is a placeholder; outputs must be computes");
+            for (Tensor o : t.op().outputs()) if (!outs.contains(o)) outs.add(o);
+        }
+        this.outputs = List.copyOf(outs);
+        Set<Operation> visited = new LinkedHashSet<>();
+        List<Tensor> ins = new ArrayList<>();
+        for (Tensor t : outs) visit(t.op(), visited, ins);
+        this.inputs = List.copyOf(ins);
+        Set<Operation> outputOps = new LinkedHashSet<>();
+        for (Tensor t : outs) outputOps.add(t.op());
+        for (Operation op : visited)
+            if (op instanceof ComputeOp c) stages.put(c, new Stage(this, c, outputOps.contains(c)));
+        Set<String> names = new LinkedHashSet<>();
+        for (Operation op : visited)
+            if (!names.add(op.name()))
+                throw new TesseraUserError("two operations are named '" + op.name() + "'; schedules name stages, so give each its own name");
+    }
+
+    private static void visit(Operation op, Set<Operation> visited, List<Tensor> inputs) {
+        if (visited.contains(op)) return;
+        for (Tensor in : op.inputs()) visit(in.op(), visited, inputs);
+        if (op instanceof PlaceholderOp) inputs.add(op.outputs().get(0));
+        visited.add(op); // post-order: producers first
+    }
+
+    /** A schedule with every stage at its default: computed at root, loops in definition order. */
+    public static Schedule create(Tensor... outputs) { return new Schedule(List.of(outputs)); }
+
+    public static Schedule create(List<Tensor> outputs) { return new Schedule(outputs); }
+
+    /** Rebuilds a schedule by applying a trace to a fresh default schedule. */
+    public static Schedule replay(List<Tensor> outputs, List<Step> trace) {
+        Schedule s = new Schedule(outputs);
+        for (Step step : trace) s.apply(step);
+        return s;
+    }
+
+    /** The output tensors (all outputs of each output operation). */
+    public List<Tensor> outputs() { return outputs; }
+
+    /** The placeholders the operator reads, in first-use order. */
+    public List<Tensor> inputs() { return inputs; }
+
+    /** Stages, producers before consumers. */
+    public List<Stage> stages() { return List.copyOf(stages.values()); }
+
+    public List<Step> trace() { return Collections.unmodifiableList(trace); }
+
+    public Stage stage(Tensor t) {
+        if (!(t.op() instanceof ComputeOp c) || !stages.containsKey(c))
+            throw new TesseraUserError(t.name() + " is not a compute stage of this schedule; stages: " + stageNames());
+        return stages.get(c);
+    }
+
+    public Stage stage(String name) {
+        for (Stage s : stages.values()) if (s.name().equals(name)) return s;
+        throw new TesseraUserError("no stage named '" + name + "'; stages: " + stageNames());
+    }
+
+    public List<String> stageNames() { return stages.values().stream().map(Stage::name).toList(); }
+
+    /** The stages that read any output of {@code producer} directly. */
+    public List<Stage> readers(Stage producer) {
+        List<Stage> out = new ArrayList<>();
+        for (Stage s : stages.values())
+            for (Tensor in : s.op().inputs())
+                if (in.op() == producer.op() && !out.contains(s)) out.add(s);
+        return out;
+    }
+
+    /** Applies one step, appending it to the trace if it is valid. Returns what the primitive returns. */
+    public Object apply(Step step) {
+        Stage st = stage(step.stage());
+        Object result = switch (step) {
+            case Step.Split s -> st.applySplit(s);
+            case Step.Fuse f -> st.applyFuse(f);
+            case Step.Reorder r -> { st.applyReorder(r); yield null; }
+            case Step.Tile t -> st.applyTile(t);
+            case Step.Vectorize v -> { st.applyAnnotation("vectorize", v.axis(), LoopKind.VECTORIZED); yield null; }
+            case Step.Unroll u -> { st.applyAnnotation("unroll", u.axis(), LoopKind.UNROLLED); yield null; }
+            case Step.Parallel p -> { st.applyAnnotation("parallel", p.axis(), LoopKind.PARALLEL); yield null; }
+            case Step.ComputeAt c -> { st.applyComputeAt(c, stage(c.consumer())); yield null; }
+            case Step.ComputeInline c -> { st.applyComputeInline(c); yield null; }
+            case Step.ComputeRoot c -> { st.applyComputeRoot(); yield null; }
+        };
+        trace.add(step);
+        return result;
+    }
+}

@@ -1,0 +1,251 @@
+package dev.tessera.schedule;
+
+import dev.tessera.TesseraUserError;
+import dev.tessera.dsl.ComputeOp;
+import dev.tessera.ir.Axis;
+import dev.tessera.ir.Var;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The schedule of one compute stage: its loop axes (root, split and fused), their order and
+ * annotations, and where the stage is computed. Every primitive validates its request, appends a
+ * {@link Step} to the owning {@link Schedule}'s trace, and raises {@link TesseraUserError} naming
+ * the step and what would be legal.
+ */
+public final class Stage {
+    /** The two axes a split makes. */
+    public record Parts(LoopAxis outer, LoopAxis inner) {}
+
+    /** The four axes a tile makes, in loop order. */
+    public record Tiles(LoopAxis xOuter, LoopAxis yOuter, LoopAxis xInner, LoopAxis yInner) {}
+
+    private final Schedule schedule;
+    private final ComputeOp op;
+    private final boolean isOutput;
+    private final List<LoopAxis> rootAxes = new ArrayList<>();
+    private final List<LoopAxis> leaves = new ArrayList<>();
+    private final List<AxisRelation> relations = new ArrayList<>();
+    private final Map<LoopAxis, LoopKind> kinds = new HashMap<>();
+    private final Map<String, LoopAxis> byName = new LinkedHashMap<>();
+    private Attachment attachment = new Attachment.Root();
+
+    Stage(Schedule schedule, ComputeOp op, boolean isOutput) {
+        this.schedule = schedule;
+        this.op = op;
+        this.isOutput = isOutput;
+        for (Axis a : op.allAxes()) {
+            LoopAxis la = new LoopAxis(a.name(), a.kind(), a.var());
+            rootAxes.add(la);
+            leaves.add(la);
+            byName.put(la.name(), la);
+        }
+    }
+
+    public String name() { return op.name(); }
+    public ComputeOp op() { return op; }
+    public boolean isOutput() { return isOutput; }
+    public Schedule schedule() { return schedule; }
+
+    /** The root axes: the compute's spatial axes, then its reduction axes. */
+    public List<LoopAxis> rootAxes() { return Collections.unmodifiableList(rootAxes); }
+
+    /** The loops of the stage, outermost first. */
+    public List<LoopAxis> leafAxes() { return Collections.unmodifiableList(leaves); }
+
+    public List<AxisRelation> relations() { return Collections.unmodifiableList(relations); }
+
+    public LoopKind loopKind(LoopAxis axis) { return kinds.getOrDefault(axis, LoopKind.SERIAL); }
+
+    public Attachment attachment() { return attachment; }
+
+    /** The current loop axis with this name. */
+    public LoopAxis axis(String name) {
+        LoopAxis a = byName.get(name);
+        if (a == null || !leaves.contains(a))
+            throw new TesseraUserError("stage " + name() + " has no loop axis '" + name + "'; its loops are " + leafNames());
+        return a;
+    }
+
+    /** The loop axis of the root variable {@code v}. */
+    public LoopAxis axis(Var v) {
+        for (LoopAxis a : rootAxes) if (a.var() == v) return axis(a.name());
+        throw new TesseraUserError("variable " + v + " is not an axis of stage " + name() + "; its loops are " + leafNames());
+    }
+
+    public List<String> leafNames() { return leaves.stream().map(LoopAxis::name).toList(); }
+
+    // ---- primitives (each validates, records a step, applies) ----
+
+    public Parts split(String axis, long factor) { return split(axis, factor, TailStrategy.GUARD); }
+
+    public Parts split(String axis, long factor, TailStrategy tail) {
+        return (Parts) schedule.apply(new Step.Split(name(), axis, factor, 0, tail));
+    }
+
+    public Parts split(LoopAxis axis, long factor) { return split(axis.name(), factor); }
+
+    public Parts split(LoopAxis axis, long factor, TailStrategy tail) { return split(axis.name(), factor, tail); }
+
+    /** Splits into {@code nparts} outer iterations (the inner extent is the ceiling of extent / nparts). */
+    public Parts splitParts(String axis, long nparts, TailStrategy tail) {
+        return (Parts) schedule.apply(new Step.Split(name(), axis, 0, nparts, tail));
+    }
+
+    public LoopAxis fuse(String outer, String inner) {
+        return (LoopAxis) schedule.apply(new Step.Fuse(name(), outer, inner));
+    }
+
+    public LoopAxis fuse(LoopAxis outer, LoopAxis inner) { return fuse(outer.name(), inner.name()); }
+
+    public void reorder(String... order) { schedule.apply(new Step.Reorder(name(), List.of(order))); }
+
+    public void reorder(LoopAxis... order) {
+        reorder(java.util.Arrays.stream(order).map(LoopAxis::name).toArray(String[]::new));
+    }
+
+    public Tiles tile(String x, String y, long xFactor, long yFactor) {
+        return (Tiles) schedule.apply(new Step.Tile(name(), x, y, xFactor, yFactor, TailStrategy.GUARD));
+    }
+
+    public Tiles tile(LoopAxis x, LoopAxis y, long xFactor, long yFactor) { return tile(x.name(), y.name(), xFactor, yFactor); }
+
+    public void vectorize(String axis) { schedule.apply(new Step.Vectorize(name(), axis)); }
+    public void vectorize(LoopAxis axis) { vectorize(axis.name()); }
+    public void unroll(String axis) { schedule.apply(new Step.Unroll(name(), axis)); }
+    public void unroll(LoopAxis axis) { unroll(axis.name()); }
+    public void parallel(String axis) { schedule.apply(new Step.Parallel(name(), axis)); }
+    public void parallel(LoopAxis axis) { parallel(axis.name()); }
+
+    public void computeAt(Stage consumer, String axis) { schedule.apply(new Step.ComputeAt(name(), consumer.name(), axis)); }
+    public void computeAt(Stage consumer, LoopAxis axis) { computeAt(consumer, axis.name()); }
+    public void computeInline() { schedule.apply(new Step.ComputeInline(name())); }
+    public void computeRoot() { schedule.apply(new Step.ComputeRoot(name())); }
+
+    // ---- application of steps (called by Schedule.apply, which records them) ----
+
+    Parts applySplit(Step.Split s) {
+        String where = "split(" + name() + ", " + s.axis() + (s.factor() > 0 ? ", factor=" + s.factor() : ", nparts=" + s.nparts()) + ")";
+        LoopAxis parent = leafOrError(s.axis(), where);
+        if ((s.factor() > 0) == (s.nparts() > 0))
+            throw new TesseraUserError(where + ": give exactly one positive factor or number of parts, got factor=" + s.factor() + ", nparts=" + s.nparts());
+        if (s.tail() == null) throw new TesseraUserError(where + ": missing tail strategy; legal: guard, shift_inward, round_up");
+        if (parent.isReduce() && s.tail() != TailStrategy.GUARD)
+            throw new TesseraUserError(where + ": tail strategy " + s.tail().jsonName() + " is not legal on reduction axis " + parent.name()
+                    + " (it would count points twice or past the end); legal: guard");
+        if (s.tail() == TailStrategy.ROUND_UP && isOutput)
+            throw new TesseraUserError(where + ": round_up is not legal on output stage " + name()
+                    + " (its storage is the caller's and cannot grow); legal: guard, shift_inward");
+        LoopAxis outer = newAxis(parent.name() + ".outer", parent.kind(), where);
+        LoopAxis inner = newAxis(parent.name() + ".inner", parent.kind(), where);
+        int pos = leaves.indexOf(parent);
+        leaves.set(pos, outer);
+        leaves.add(pos + 1, inner);
+        relations.add(new AxisRelation.Split(parent, outer, inner, s.factor(), s.nparts(), s.tail()));
+        kinds.remove(parent);
+        return new Parts(outer, inner);
+    }
+
+    LoopAxis applyFuse(Step.Fuse s) {
+        String where = "fuse(" + name() + ", " + s.outer() + ", " + s.inner() + ")";
+        LoopAxis outer = leafOrError(s.outer(), where), inner = leafOrError(s.inner(), where);
+        int po = leaves.indexOf(outer), pi = leaves.indexOf(inner);
+        if (pi != po + 1)
+            throw new TesseraUserError(where + ": only adjacent loops can be fused, outer first; the loop order is " + leafNames()
+                    + (po == pi + 1 ? " (swap the arguments)" : ""));
+        if (outer.kind() != inner.kind())
+            throw new TesseraUserError(where + ": cannot fuse a spatial axis with a reduction axis");
+        LoopAxis fused = newAxis(outer.name() + "." + inner.name() + ".fused", outer.kind(), where);
+        leaves.set(po, fused);
+        leaves.remove(pi);
+        relations.add(new AxisRelation.Fuse(outer, inner, fused));
+        kinds.remove(outer);
+        kinds.remove(inner);
+        return fused;
+    }
+
+    void applyReorder(Step.Reorder s) {
+        String where = "reorder(" + name() + ", " + s.order() + ")";
+        List<LoopAxis> named = new ArrayList<>();
+        for (String n : s.order()) {
+            LoopAxis a = leafOrError(n, where);
+            if (named.contains(a)) throw new TesseraUserError(where + ": axis " + n + " is named twice");
+            named.add(a);
+        }
+        List<Integer> positions = named.stream().map(leaves::indexOf).sorted().toList();
+        for (int i = 0; i < named.size(); i++) leaves.set(positions.get(i), named.get(i));
+    }
+
+    Tiles applyTile(Step.Tile s) {
+        Parts x = applySplit(new Step.Split(name(), s.x(), s.xFactor(), 0, s.tail()));
+        Parts y = applySplit(new Step.Split(name(), s.y(), s.yFactor(), 0, s.tail()));
+        applyReorder(new Step.Reorder(name(), List.of(x.outer().name(), y.outer().name(), x.inner().name(), y.inner().name())));
+        return new Tiles(x.outer(), y.outer(), x.inner(), y.inner());
+    }
+
+    void applyAnnotation(String primitive, String axisName, LoopKind kind) {
+        String where = primitive + "(" + name() + ", " + axisName + ")";
+        LoopAxis a = leafOrError(axisName, where);
+        if (a.isReduce() && kind == LoopKind.PARALLEL)
+            throw new TesseraUserError(where + ": " + a.name() + " is a reduction axis; parallel iterations would race on the result. "
+                    + "Parallelize one of the spatial loops " + spatialLeafNames());
+        if (a.isReduce() && kind == LoopKind.VECTORIZED)
+            throw new TesseraUserError(where + ": " + a.name() + " is a reduction axis and cannot be vectorized; "
+                    + "vectorize one of the spatial loops " + spatialLeafNames());
+        LoopKind old = kinds.get(a);
+        if (old != null && old != kind)
+            throw new TesseraUserError(where + ": loop " + a.name() + " is already marked " + old.name().toLowerCase() + "; a loop has one kind");
+        kinds.put(a, kind);
+    }
+
+    void applyComputeAt(Step.ComputeAt s, Stage consumer) {
+        String where = "compute_at(" + name() + ", " + s.consumer() + ", " + s.axis() + ")";
+        if (isOutput) throw new TesseraUserError(where + ": " + name() + " is an output; outputs are computed at root");
+        if (consumer == this) throw new TesseraUserError(where + ": a stage cannot be computed inside itself");
+        if (!schedule.readers(this).contains(consumer))
+            throw new TesseraUserError(where + ": " + s.consumer() + " does not read " + name() + "; stages that read it: "
+                    + schedule.readers(this).stream().map(Stage::name).toList());
+        LoopAxis a = consumer.leafAxes().stream().filter(x -> x.name().equals(s.axis())).findFirst().orElseThrow(() ->
+                new TesseraUserError(where + ": " + s.consumer() + " has no loop '" + s.axis() + "'; legal levels: root, inline, or one of "
+                        + consumer.leafNames()));
+        for (Stage st = consumer; st.attachment instanceof Attachment.At at; st = at.consumer())
+            if (at.consumer() == this) throw new TesseraUserError(where + ": " + s.consumer() + " is itself computed inside " + name() + "; that would be a cycle");
+        attachment = new Attachment.At(consumer, a);
+    }
+
+    void applyComputeInline(Step.ComputeInline s) {
+        String where = "compute_inline(" + name() + ")";
+        if (isOutput) throw new TesseraUserError(where + ": " + name() + " is an output and must be stored; legal: compute_root");
+        if (op.isReduction()) throw new TesseraUserError(where + ": " + name() + " is a reduction and cannot be inlined; legal: compute_root or compute_at");
+        if (op.outputs().size() > 1) throw new TesseraUserError(where + ": " + name() + " has several outputs and cannot be inlined; legal: compute_root or compute_at");
+        attachment = new Attachment.Inline();
+    }
+
+    void applyComputeRoot() { attachment = new Attachment.Root(); }
+
+    private LoopAxis leafOrError(String n, String where) {
+        LoopAxis a = byName.get(n);
+        if (a == null || !leaves.contains(a))
+            throw new TesseraUserError(where + ": stage " + name() + " has no loop '" + n + "'; its loops are " + leafNames());
+        return a;
+    }
+
+    private LoopAxis newAxis(String n, Axis.Kind kind, String where) {
+        if (byName.containsKey(n))
+            throw new TesseraUserError(where + ": the new loop name " + n + " is taken in stage " + name());
+        LoopAxis a = new LoopAxis(n, kind, Var.index(n));
+        byName.put(n, a);
+        return a;
+    }
+
+    private List<String> spatialLeafNames() {
+        return leaves.stream().filter(a -> !a.isReduce()).map(LoopAxis::name).collect(Collectors.toList());
+    }
+
+    @Override public String toString() { return "stage " + name(); }
+}

@@ -1,0 +1,60 @@
+package dev.tessera.schedule;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.util.List;
+
+/**
+ * One schedule primitive as recorded in a trace. Replaying the steps of a trace on the compute
+ * definition rebuilds the schedule; the trace is what tuning logs store and the autotuner mutates.
+ * Axes and stages are named, so a trace is plain data.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "step")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = Step.Split.class, name = "split"),
+        @JsonSubTypes.Type(value = Step.Fuse.class, name = "fuse"),
+        @JsonSubTypes.Type(value = Step.Reorder.class, name = "reorder"),
+        @JsonSubTypes.Type(value = Step.Tile.class, name = "tile"),
+        @JsonSubTypes.Type(value = Step.Vectorize.class, name = "vectorize"),
+        @JsonSubTypes.Type(value = Step.Unroll.class, name = "unroll"),
+        @JsonSubTypes.Type(value = Step.Parallel.class, name = "parallel"),
+        @JsonSubTypes.Type(value = Step.ComputeAt.class, name = "compute_at"),
+        @JsonSubTypes.Type(value = Step.ComputeInline.class, name = "compute_inline"),
+        @JsonSubTypes.Type(value = Step.ComputeRoot.class, name = "compute_root"),
+})
+public sealed interface Step {
+    /** The stage the step applies to. */
+    String stage();
+
+    /**
+     * Splits {@code axis} into {@code <axis>.outer} and {@code <axis>.inner}: by {@code factor} (the
+     * inner extent) when {@code factor > 0}, else into {@code nparts} outer iterations.
+     */
+    record Split(String stage, String axis, long factor, long nparts, TailStrategy tail) implements Step {}
+
+    /** Fuses two adjacent axes (outer first) into {@code <outer>.<inner>.fused}. */
+    record Fuse(String stage, String outer, String inner) implements Step {}
+
+    /** Puts the named axes in this order, in the positions they occupy now. */
+    record Reorder(String stage, List<String> order) implements Step {
+        public Reorder { order = List.copyOf(order); }
+    }
+
+    /** Splits x and y and orders the loops x.outer, y.outer, x.inner, y.inner. */
+    record Tile(String stage, String x, String y, long xFactor, long yFactor, TailStrategy tail) implements Step {}
+
+    record Vectorize(String stage, String axis) implements Step {}
+
+    record Unroll(String stage, String axis) implements Step {}
+
+    record Parallel(String stage, String axis) implements Step {}
+
+    /** Computes the stage inside the loop {@code axis} of {@code consumer}, over the region that loop iteration needs. */
+    record ComputeAt(String stage, String consumer, String axis) implements Step {}
+
+    /** Substitutes the stage's definition into its consumers. */
+    record ComputeInline(String stage) implements Step {}
+
+    /** Computes the whole stage before its consumers (the default placement). */
+    record ComputeRoot(String stage) implements Step {}
+}
