@@ -97,6 +97,12 @@ public final class Schedule {
         return out;
     }
 
+    /** Whether {@code consumer} reads {@code producer}, directly or through other stages. */
+    public boolean isDownstream(Stage consumer, Stage producer) {
+        for (Stage r : readers(producer)) if (r == consumer || isDownstream(consumer, r)) return true;
+        return false;
+    }
+
     /** Applies one step, appending it to the trace if it is valid. Returns what the primitive returns. */
     public Object apply(Step step) {
         Stage st = stage(step.stage());

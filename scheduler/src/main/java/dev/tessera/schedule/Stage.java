@@ -40,7 +40,7 @@ public final class Stage {
         this.op = op;
         this.isOutput = isOutput;
         for (Axis a : op.allAxes()) {
-            LoopAxis la = new LoopAxis(a.name(), a.kind(), a.var());
+            LoopAxis la = new LoopAxis(a.name(), a.kind(), Var.index(a.name()));
             rootAxes.add(la);
             leaves.add(la);
             byName.put(la.name(), la);
@@ -74,7 +74,8 @@ public final class Stage {
 
     /** The loop axis of the root variable {@code v}. */
     public LoopAxis axis(Var v) {
-        for (LoopAxis a : rootAxes) if (a.var() == v) return axis(a.name());
+        List<Axis> axes = op.allAxes();
+        for (int d = 0; d < axes.size(); d++) if (axes.get(d).var() == v) return axis(rootAxes.get(d).name());
         throw new TesseraUserError("variable " + v + " is not an axis of stage " + name() + "; its loops are " + leafNames());
     }
 
@@ -207,8 +208,8 @@ public final class Stage {
         String where = "compute_at(" + name() + ", " + s.consumer() + ", " + s.axis() + ")";
         if (isOutput) throw new TesseraUserError(where + ": " + name() + " is an output; outputs are computed at root");
         if (consumer == this) throw new TesseraUserError(where + ": a stage cannot be computed inside itself");
-        if (!schedule.readers(this).contains(consumer))
-            throw new TesseraUserError(where + ": " + s.consumer() + " does not read " + name() + "; stages that read it: "
+        if (!schedule.isDownstream(consumer, this))
+            throw new TesseraUserError(where + ": " + s.consumer() + " does not use " + name() + ", directly or through other stages; stages that read it: "
                     + schedule.readers(this).stream().map(Stage::name).toList());
         LoopAxis a = consumer.leafAxes().stream().filter(x -> x.name().equals(s.axis())).findFirst().orElseThrow(() ->
                 new TesseraUserError(where + ": " + s.consumer() + " has no loop '" + s.axis() + "'; legal levels: root, inline, or one of "

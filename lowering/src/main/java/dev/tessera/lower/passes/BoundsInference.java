@@ -1,0 +1,201 @@
+package dev.tessera.lower.passes;
+
+import dev.tessera.arith.Bounds;
+import dev.tessera.arith.Interval;
+import dev.tessera.arith.Simplifier;
+import dev.tessera.dsl.ComputeOp;
+import dev.tessera.dsl.Te;
+import dev.tessera.dsl.Tensor;
+import dev.tessera.ir.Expr;
+import dev.tessera.ir.ExprVisitor;
+import dev.tessera.ir.Exprs;
+import dev.tessera.ir.TensorRead;
+import dev.tessera.ir.Var;
+import dev.tessera.lower.ir.For;
+import dev.tessera.lower.ir.LetStmt;
+import dev.tessera.lower.ir.Provide;
+import dev.tessera.lower.ir.Realize;
+import dev.tessera.lower.ir.Stmt;
+import dev.tessera.lower.ir.StmtMutator;
+import dev.tessera.lower.ir.StmtVisitor;
+import dev.tessera.schedule.Schedule;
+import dev.tessera.schedule.Stage;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Binds the region of every stage. Outputs cover their whole shape. An intermediate stage covers
+ * the box its readers touch inside its {@link Realize} (found by interval analysis over the loops
+ * between the realization and the reads, so a stage computed inside a tile loop covers what one
+ * tile needs), clipped to the stage's own domain. Its storage is an upper bound of that box over
+ * all enclosing loop iterations (and of what a round-up split writes), independent of loop variables.
+ *
+ * <p>Requires the symbolic regions laid out by {@link ScheduleToLoops}; establishes {@code let}s
+ * for every region variable and filled-in {@link Realize} regions.
+ */
+public final class BoundsInference {
+    private BoundsInference() {}
+
+    public static Stmt apply(Stmt body, Schedule schedule, ScheduleToLoops.Regions regions) {
+        Stmt s = new Inferrer(regions).mutate(body);
+        // Outputs are computed over their whole shape.
+        List<Stage> stages = schedule.stages();
+        for (int i = stages.size() - 1; i >= 0; i--) {
+            Stage st = stages.get(i);
+            if (!st.isOutput()) continue;
+            List<Var> mins = regions.mins().get(st.op()), exts = regions.extents().get(st.op());
+            for (int d = mins.size() - 1; d >= 0; d--) {
+                s = new LetStmt(exts.get(d), st.op().axes().get(d).extent(), s);
+                s = new LetStmt(mins.get(d), Te.c(0), s);
+            }
+        }
+        return s;
+    }
+
+    private static final class Inferrer extends StmtMutator {
+        private final ScheduleToLoops.Regions regions;
+        /** Ranges of the loops and lets enclosing the current statement, each in terms of outer symbols. */
+        private final Map<Var, Interval> enclosing = new HashMap<>();
+
+        Inferrer(ScheduleToLoops.Regions regions) { this.regions = regions; }
+
+        @Override public Stmt mutate(Stmt s) {
+            switch (s) {
+                case For f -> {
+                    Interval r = loopRange(f, enclosing);
+                    enclosing.put(f.var(), r);
+                    Stmt out = mutateChildren(s);
+                    enclosing.remove(f.var());
+                    return out;
+                }
+                case LetStmt l -> {
+                    enclosing.put(l.var(), Bounds.of(l.value(), enclosing));
+                    Stmt out = mutateChildren(s);
+                    enclosing.remove(l.var());
+                    return out;
+                }
+                case Realize r -> {
+                    Stmt body = mutate(r.body());
+                    return bind(r.op(), body);
+                }
+                default -> {
+                    return mutateChildren(s);
+                }
+            }
+        }
+
+        private Stmt bind(ComputeOp op, Stmt body) {
+            List<Var> mins = regions.mins().get(op), exts = regions.extents().get(op);
+            int rank = op.axes().size();
+            List<Interval> read = boxTouched(body, op, false);
+            List<Interval> written = boxTouched(body, op, true);
+            List<Expr> minValues = new ArrayList<>(), extValues = new ArrayList<>(), storage = new ArrayList<>();
+            Map<Var, Expr> regionSubst = new HashMap<>();
+            for (int d = 0; d < rank; d++) {
+                Expr shape = op.axes().get(d).extent();
+                Interval box = read.get(d);
+                Expr lo, hi, unclippedExtent;
+                if (box == null) { // never read here: compute nothing
+                    lo = Te.c(0);
+                    hi = Te.c(-1);
+                    unclippedExtent = Te.c(0);
+                } else {
+                    lo = box.min() == null ? Te.c(0) : Te.max(box.min(), Te.c(0));
+                    hi = box.max() == null ? Te.sub(shape, Te.c(1)) : Te.min(box.max(), Te.sub(shape, Te.c(1)));
+                    unclippedExtent = box.min() == null || box.max() == null ? shape
+                            : Te.min(Te.add(Te.sub(box.max(), box.min()), Te.c(1)), shape);
+                }
+                Expr min = Simplifier.simplify(lo);
+                Expr ext = Simplifier.simplify(Te.max(Te.add(Te.sub(hi, lo), Te.c(1)), Te.c(0)));
+                minValues.add(min);
+                extValues.add(ext);
+                regionSubst.put(mins.get(d), min);
+                regionSubst.put(exts.get(d), ext);
+                // Storage: what is computed here at most, over every iteration of the enclosing loops.
+                Expr need = Simplifier.simplify(unclippedExtent);
+                Interval w = written.get(d);
+                if (w != null && w.max() != null) {
+                    // A round-up split writes past the region's end.
+                    Expr writtenExtent = Exprs.substitute(Te.add(Te.sub(w.max(), mins.get(d)), Te.c(1)), regionSubst);
+                    need = Simplifier.simplify(Te.max(need, writtenExtent));
+                }
+                storage.add(upperBound(need, shape));
+            }
+            Stmt out = new Realize(op, List.copyOf(mins), List.copyOf(exts), storage, body);
+            for (int d = rank - 1; d >= 0; d--) {
+                out = new LetStmt(exts.get(d), extValues.get(d), out);
+                out = new LetStmt(mins.get(d), minValues.get(d), out);
+            }
+            return out;
+        }
+
+        /** An upper bound of e over the enclosing loops; the stage's shape when none can be found. */
+        private Expr upperBound(Expr e, Expr fallback) {
+            Interval b = Bounds.of(e, enclosing);
+            if (b.max() == null) return fallback;
+            Expr m = Simplifier.simplify(b.max());
+            for (Var v : Exprs.vars(m)) if (enclosing.containsKey(v)) return fallback;
+            return m;
+        }
+    }
+
+    static Interval loopRange(For f, Map<Var, Interval> scope) {
+        Interval lo = Bounds.of(f.min(), scope);
+        Interval hi = Bounds.of(Te.sub(Te.add(f.min(), f.extent()), Te.c(1)), scope);
+        return new Interval(lo.min(), hi.max());
+    }
+
+    /**
+     * The box of a stage's tensors read (or written) within a statement, per dimension, in terms of
+     * the symbols free in the statement; null for a dimension never touched. The stage's reads of
+     * itself (a reduction reading its running value at its own index) are not counted.
+     */
+    static List<Interval> boxTouched(Stmt s, ComputeOp op, boolean writes) {
+        int rank = op.axes().size();
+        List<Interval> box = new ArrayList<>();
+        for (int d = 0; d < rank; d++) box.add(null);
+        Map<Var, Interval> scope = new HashMap<>();
+        List<Var> ownIndex = op.axes().stream().map(a -> a.var()).toList();
+        new StmtVisitor() {
+            @Override public void visit(Stmt x) {
+                switch (x) {
+                    case For f -> {
+                        visit(f.min());
+                        visit(f.extent());
+                        scope.put(f.var(), loopRange(f, scope));
+                        visit(f.body());
+                        scope.remove(f.var());
+                    }
+                    case LetStmt l -> {
+                        visit(l.value());
+                        scope.put(l.var(), Bounds.of(l.value(), scope));
+                        visit(l.body());
+                        scope.remove(l.var());
+                    }
+                    case Provide p when writes && p.tensor().op() == op -> {
+                        touch(p.indices());
+                        visitChildren(x);
+                    }
+                    default -> visitChildren(x);
+                }
+            }
+
+            @Override public void visit(dev.tessera.ir.Expr e) {
+                if (!writes && e instanceof TensorRead tr && tr.tensor().op() == op && !tr.indices().equals(ownIndex)) touch(tr.indices());
+                visitChildren(e);
+            }
+
+            private void touch(List<Expr> idx) {
+                for (int d = 0; d < rank; d++) {
+                    Interval i = Bounds.of(idx.get(d), scope);
+                    box.set(d, box.get(d) == null ? i : box.get(d).union(i));
+                }
+            }
+        }.visit(s);
+        return box;
+    }
+
+
+}

@@ -1,0 +1,187 @@
+package dev.tessera.lower.passes;
+
+import dev.tessera.TesseraUserError;
+import dev.tessera.arith.Simplifier;
+import dev.tessera.ir.Binary;
+import dev.tessera.ir.Broadcast;
+import dev.tessera.ir.Call;
+import dev.tessera.ir.Expr;
+import dev.tessera.ir.Exprs;
+import dev.tessera.ir.Load;
+import dev.tessera.ir.Not;
+import dev.tessera.ir.Ramp;
+import dev.tessera.ir.Select;
+import dev.tessera.ir.Var;
+import dev.tessera.lower.ir.Allocate;
+import dev.tessera.lower.ir.Block;
+import dev.tessera.lower.ir.For;
+import dev.tessera.lower.ir.IfThenElse;
+import dev.tessera.lower.ir.LetStmt;
+import dev.tessera.lower.ir.Provide;
+import dev.tessera.lower.ir.Realize;
+import dev.tessera.lower.ir.Stmt;
+import dev.tessera.lower.ir.StmtMutator;
+import dev.tessera.lower.ir.StmtVisitor;
+import dev.tessera.lower.ir.Store;
+import dev.tessera.schedule.LoopKind;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns each loop marked VECTORIZED (constant extent n) into straight-line vector code of n lanes:
+ * the loop variable becomes {@code ramp(min, 1, n)}, scalars meeting vectors are broadcast, loads
+ * and stores become dense vector accesses (or gathers and scatters), and guards on the loop
+ * variable become predicates on the stores and loads they protect. Innermost vectorized loops go
+ * first; a vectorized loop whose body is already vector code, or that cannot be expressed as
+ * vectors (a loop bound or a single address that varies with the lane), runs as a serial loop.
+ * Requires flattened IR.
+ */
+public final class VectorizeLoops {
+    private VectorizeLoops() {}
+
+    public static Stmt apply(Stmt s) {
+        return new StmtMutator() {
+            @Override public Stmt mutate(Stmt x) {
+                Stmt m = mutateChildren(x);
+                if (!(m instanceof For f) || f.kind() != LoopKind.VECTORIZED) return m;
+                Long n = Exprs.constInt(Simplifier.simplify(f.extent()));
+                if (n == null)
+                    throw new TesseraUserError("vectorize(" + f.var().name() + "): the loop extent " + f.extent()
+                            + " is not a constant; split the loop by a constant factor and vectorize the inner loop");
+                if (n <= 1 || n > 1024 || containsVectors(f.body()))
+                    return new For(f.var(), f.min(), f.extent(), LoopKind.SERIAL, f.body());
+                try {
+                    Vectorizer v = new Vectorizer(n.intValue());
+                    v.replacements.put(f.var(), new Ramp(f.min(), dev.tessera.dsl.Te.c(1), n.intValue()));
+                    return v.stmt(f.body());
+                } catch (CannotVectorize e) {
+                    return new For(f.var(), f.min(), f.extent(), LoopKind.SERIAL, f.body());
+                }
+            }
+        }.mutate(s);
+    }
+
+    private static boolean containsVectors(Stmt s) {
+        boolean[] found = {false};
+        new StmtVisitor() {
+            @Override public void visit(Expr e) {
+                if (e.type().isVector()) found[0] = true;
+                else visitChildren(e);
+            }
+        }.visit(s);
+        return found[0];
+    }
+
+    private static final class CannotVectorize extends RuntimeException {
+        CannotVectorize() { super(null, null, false, false); }
+    }
+
+    private static final class Vectorizer {
+        final int lanes;
+        final Map<Var, Expr> replacements = new HashMap<>();
+        Expr predicate; // lanes that run the current statement, or null for all
+
+        Vectorizer(int lanes) { this.lanes = lanes; }
+
+        Stmt stmt(Stmt s) {
+            return switch (s) {
+                case For f -> {
+                    Expr min = expr(f.min()), ext = expr(f.extent());
+                    if (min.type().isVector() || ext.type().isVector()) throw new CannotVectorize();
+                    yield new For(f.var(), min, ext, f.kind(), stmt(f.body()));
+                }
+                case LetStmt l -> {
+                    Expr v = expr(l.value());
+                    if (!v.type().isVector()) yield new LetStmt(l.var(), v, stmt(l.body()));
+                    Var nv = l.var().copy(v.type());
+                    replacements.put(l.var(), nv);
+                    yield new LetStmt(nv, v, stmt(l.body()));
+                }
+                case IfThenElse i -> {
+                    Expr c = expr(i.cond());
+                    if (!c.type().isVector())
+                        yield new IfThenElse(c, stmt(i.then()), i.otherwise() == null ? null : stmt(i.otherwise()));
+                    Expr saved = predicate;
+                    predicate = and(saved, c);
+                    Stmt t = stmt(i.then());
+                    Stmt o = null;
+                    if (i.otherwise() != null) {
+                        predicate = and(saved, new Not(c));
+                        o = stmt(i.otherwise());
+                    }
+                    predicate = saved;
+                    yield Block.of(t, o);
+                }
+                case Block b -> {
+                    List<Stmt> out = new ArrayList<>();
+                    for (Stmt x : b.stmts()) out.add(stmt(x));
+                    yield Block.of(out);
+                }
+                case Store st -> {
+                    Expr idx = expr(st.index()), val = expr(st.value());
+                    Expr p = st.predicate() == null ? null : expr(st.predicate());
+                    if (!idx.type().isVector()) {
+                        // One address for every lane: fine only when nothing varies with the lane.
+                        if (val.type().isVector() || predicate != null || (p != null && p.type().isVector())) throw new CannotVectorize();
+                        yield new Store(st.buffer(), idx, val, p);
+                    }
+                    Expr pred = and(predicate, p == null ? null : widen(p));
+                    yield new Store(st.buffer(), idx, widen(val), pred);
+                }
+                case Allocate a -> throw new CannotVectorize();
+                case Provide p -> throw new IllegalStateException("vectorize runs after storage flattening");
+                case Realize r -> throw new IllegalStateException("vectorize runs after storage flattening");
+            };
+        }
+
+        private Expr and(Expr a, Expr b) {
+            if (a == null) return b;
+            if (b == null) return a;
+            return new Binary(Binary.Op.AND, widen(a), widen(b));
+        }
+
+        private Expr widen(Expr e) {
+            return e.type().isVector() ? e : new Broadcast(e, lanes);
+        }
+
+        Expr expr(Expr e) {
+            return switch (e) {
+                case Var v -> replacements.getOrDefault(v, v);
+                case dev.tessera.ir.IntImm i -> i;
+                case dev.tessera.ir.FloatImm f -> f;
+                case Binary(var op, var a, var b) -> {
+                    Expr na = expr(a), nb = expr(b);
+                    yield na.type().isVector() || nb.type().isVector() ? new Binary(op, widen(na), widen(nb)) : new Binary(op, na, nb);
+                }
+                case Not(var a) -> new Not(expr(a));
+                case Select(var c, var t, var f) -> {
+                    Expr nc = expr(c), nt = expr(t), nf = expr(f);
+                    boolean vec = nc.type().isVector() || nt.type().isVector() || nf.type().isVector();
+                    yield vec ? new Select(nc, widen(nt), widen(nf)) : new Select(nc, nt, nf);
+                }
+                case dev.tessera.ir.Cast(var t, var v) -> {
+                    Expr nv = expr(v);
+                    yield new dev.tessera.ir.Cast(t.withLanes(nv.type().lanes()), nv);
+                }
+                case Call(var fn, var args) -> {
+                    List<Expr> na = args.stream().map(this::expr).toList();
+                    boolean vec = na.stream().anyMatch(a -> a.type().isVector());
+                    yield new Call(fn, vec ? na.stream().map(this::widen).toList() : na);
+                }
+                case Load l -> {
+                    Expr idx = expr(l.index());
+                    Expr p = l.predicate() == null ? null : expr(l.predicate());
+                    if (predicate == null && !idx.type().isVector() && (p == null || !p.type().isVector())) yield new Load(l.buffer(), idx, p);
+                    yield new Load(l.buffer(), widen(idx), and(predicate, p == null ? null : widen(p)));
+                }
+                case Ramp r -> throw new CannotVectorize();
+                case Broadcast b -> throw new CannotVectorize();
+                case dev.tessera.ir.TensorRead t -> throw new IllegalStateException("vectorize runs after storage flattening");
+                case dev.tessera.ir.Reduce r -> throw new IllegalStateException("vectorize runs after storage flattening");
+            };
+        }
+    }
+
+}
