@@ -22,6 +22,13 @@ public final class Bounds {
                 Interval x = of(a, scope);
                 yield new Interval(x.min() == null ? null : Te.mul(x.min(), b), x.max() == null ? null : Te.mul(x.max(), b));
             }
+            case Binary(var op, var a, var b) when op == Binary.Op.MIN || op == Binary.Op.MAX -> {
+                Interval x = of(a, scope), y = of(b, scope);
+                boolean mn = op == Binary.Op.MIN;
+                Expr lo = x.min() == null || y.min() == null ? (mn ? null : (x.min() == null ? y.min() : x.min())) : (mn ? Te.min(x.min(), y.min()) : Te.max(x.min(), y.min()));
+                Expr hi = x.max() == null || y.max() == null ? (mn ? (x.max() == null ? y.max() : x.max()) : null) : (mn ? Te.min(x.max(), y.max()) : Te.max(x.max(), y.max()));
+                yield new Interval(lo, hi);
+            }
             default -> Exprs.vars(e).stream().anyMatch(scope::containsKey) ? Interval.everything() : Interval.point(e);
         };
     }

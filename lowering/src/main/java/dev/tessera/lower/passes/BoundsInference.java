@@ -39,7 +39,7 @@ public final class BoundsInference {
     private BoundsInference() {}
 
     public static Stmt apply(Stmt body, Schedule schedule, ScheduleToLoops.Regions regions) {
-        Stmt s = new Inferrer(regions).mutate(body);
+        Stmt s = new Inferrer(regions, schedule).mutate(body);
         // Outputs are computed over their whole shape.
         List<Stage> stages = schedule.stages();
         for (int i = stages.size() - 1; i >= 0; i--) {
@@ -59,7 +59,17 @@ public final class BoundsInference {
         /** Ranges of the loops and lets enclosing the current statement, each in terms of outer symbols. */
         private final Map<Var, Interval> enclosing = new HashMap<>();
 
-        Inferrer(ScheduleToLoops.Regions regions) { this.regions = regions; }
+        private final Schedule schedule;
+
+        Inferrer(ScheduleToLoops.Regions regions, Schedule schedule) {
+            this.regions = regions;
+            this.schedule = schedule;
+        }
+
+        private boolean roundsUp(ComputeOp op) {
+            return schedule.stage(op.outputs().get(0)).relations().stream()
+                    .anyMatch(r -> r instanceof dev.tessera.schedule.AxisRelation.Split sp && sp.tail() == dev.tessera.schedule.TailStrategy.ROUND_UP);
+        }
 
         @Override public Stmt mutate(Stmt s) {
             switch (s) {
@@ -116,7 +126,9 @@ public final class BoundsInference {
                 // Storage: what is computed here at most, over every iteration of the enclosing loops.
                 Expr need = Simplifier.simplify(unclippedExtent);
                 Interval w = written.get(d);
-                if (w != null && w.max() != null) {
+                if (roundsUp(op) && w != null && w.max() == null)
+                    throw new IllegalStateException("cannot bound what round-up stage " + op.name() + " writes in dimension " + d);
+                if (roundsUp(op) && w != null) {
                     // A round-up split writes past the region's end.
                     Expr writtenExtent = Exprs.substitute(Te.add(Te.sub(w.max(), mins.get(d)), Te.c(1)), regionSubst);
                     need = Simplifier.simplify(Te.max(need, writtenExtent));

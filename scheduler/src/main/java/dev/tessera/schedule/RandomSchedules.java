@@ -1,0 +1,119 @@
+package dev.tessera.schedule;
+
+import dev.tessera.dsl.Tensor;
+import dev.tessera.ir.Exprs;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Samples random schedules of any operator: splits (factors that need not divide, every legal
+ * tail strategy), fuses, reorders, vectorize/unroll/parallel annotations, and inline, root and
+ * compute_at placements. Every step is legal on its own; a sample can still be rejected by
+ * lowering when a stage placed inside a loop has a reader outside it. Used by the differential
+ * tests and as the simplest automatic search space.
+ */
+public final class RandomSchedules {
+    private static final long[] FACTORS = {2, 3, 4, 5, 7, 8, 16};
+
+    private RandomSchedules() {}
+
+    public static Schedule sample(List<Tensor> outputs, long seed) {
+        Random rnd = new Random(seed);
+        Schedule s = Schedule.create(outputs);
+        List<Stage> stages = new ArrayList<>(s.stages());
+        java.util.Collections.reverse(stages); // consumers first, so producers can pick their final loops
+        for (Stage st : stages) {
+            boolean atRoot = place(s, st, rnd);
+            if (st.attachment() instanceof Attachment.Inline) continue;
+            transformLoops(st, rnd, atRoot);
+        }
+        return s;
+    }
+
+    /** Chooses where a stage is computed; returns whether it covers its whole domain (root). */
+    private static boolean place(Schedule s, Stage st, Random rnd) {
+        if (st.isOutput()) return true;
+        double r = rnd.nextDouble();
+        if (r < 0.3 && !st.op().isReduction() && st.op().outputs().size() == 1) {
+            st.computeInline();
+            return false;
+        }
+        if (r < 0.65) {
+            List<Stage> consumers = new ArrayList<>();
+            for (Stage c : s.stages())
+                if (s.isDownstream(c, st) && !(c.attachment() instanceof Attachment.Inline)) consumers.add(c);
+            if (!consumers.isEmpty()) {
+                Stage c = consumers.get(rnd.nextInt(consumers.size()));
+                List<LoopAxis> legal = new ArrayList<>();
+                for (LoopAxis a : c.leafAxes()) {
+                    if (c.loopKind(a) == LoopKind.VECTORIZED) break;
+                    legal.add(a);
+                }
+                if (!legal.isEmpty()) {
+                    st.computeAt(c, legal.get(rnd.nextInt(legal.size())));
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static void transformLoops(Stage st, Random rnd, boolean atRoot) {
+        Map<LoopAxis, Long> extent = new HashMap<>();
+        for (int d = 0; d < st.rootAxes().size(); d++) {
+            LoopAxis a = st.rootAxes().get(d);
+            boolean known = atRoot || a.isReduce();
+            extent.put(a, known ? Exprs.constInt(st.op().allAxes().get(d).extent()) : null);
+        }
+        int splits = rnd.nextInt(3);
+        for (int i = 0; i < splits; i++) {
+            List<LoopAxis> leaves = st.leafAxes();
+            LoopAxis a = leaves.get(rnd.nextInt(leaves.size()));
+            long f = FACTORS[rnd.nextInt(FACTORS.length)];
+            TailStrategy tail = TailStrategy.GUARD;
+            if (!a.isReduce()) {
+                double t = rnd.nextDouble();
+                if (t < 0.25) tail = TailStrategy.SHIFT_INWARD;
+                else if (t < 0.4 && !st.isOutput()) tail = TailStrategy.ROUND_UP;
+            }
+            Long pe = extent.get(a);
+            Stage.Parts p;
+            if (rnd.nextDouble() < 0.2) {
+                p = st.splitParts(a.name(), f, tail);
+                extent.put(p.outer(), f);
+                extent.put(p.inner(), pe == null ? null : (pe + f - 1) / f);
+            } else {
+                p = st.split(a.name(), f, tail);
+                extent.put(p.outer(), pe == null ? null : (pe + f - 1) / f);
+                extent.put(p.inner(), f);
+            }
+        }
+        if (rnd.nextDouble() < 0.2) {
+            List<LoopAxis> leaves = st.leafAxes();
+            int i = rnd.nextInt(leaves.size());
+            if (i + 1 < leaves.size() && leaves.get(i).kind() == leaves.get(i + 1).kind()) {
+                LoopAxis o = leaves.get(i), in = leaves.get(i + 1);
+                LoopAxis fused = st.fuse(o, in);
+                Long eo = extent.get(o), ei = extent.get(in);
+                extent.put(fused, eo == null || ei == null ? null : eo * ei);
+            }
+        }
+        if (rnd.nextDouble() < 0.5) {
+            List<LoopAxis> order = new ArrayList<>(st.leafAxes());
+            java.util.Collections.shuffle(order, rnd);
+            st.reorder(order.toArray(LoopAxis[]::new));
+        }
+        List<LoopAxis> leaves = st.leafAxes();
+        List<LoopAxis> spatial = leaves.stream().filter(x -> !x.isReduce()).toList();
+        if (!spatial.isEmpty() && rnd.nextDouble() < 0.35) st.parallel(spatial.get(rnd.nextInt(spatial.size())));
+        List<LoopAxis> vectorizable = spatial.stream()
+                .filter(x -> extent.get(x) != null && extent.get(x) <= 64 && st.loopKind(x) == LoopKind.SERIAL).toList();
+        if (!vectorizable.isEmpty() && rnd.nextDouble() < 0.6) st.vectorize(vectorizable.get(rnd.nextInt(vectorizable.size())));
+        List<LoopAxis> unrollable = leaves.stream()
+                .filter(x -> extent.get(x) != null && extent.get(x) <= 16 && st.loopKind(x) == LoopKind.SERIAL).toList();
+        if (!unrollable.isEmpty() && rnd.nextDouble() < 0.4) st.unroll(unrollable.get(rnd.nextInt(unrollable.size())));
+    }
+}
