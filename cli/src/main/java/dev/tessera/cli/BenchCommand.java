@@ -1,0 +1,71 @@
+package dev.tessera.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tessera.ops.Operator;
+import dev.tessera.ops.OperatorInstance;
+import dev.tessera.schedule.Schedule;
+import dev.tessera.target.Target;
+import dev.tessera.target.llvm.ParallelRuntime;
+import java.util.Arrays;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code tessera bench OP}: median time, throughput and error against the reference. */
+@Command(name = "bench", description = "Compile and time an operator; report median time, GFLOP/s (or GB/s), spread and max error against the reference.")
+final class BenchCommand implements Runnable {
+    @Mixin KernelOptions options;
+
+    @Option(names = "--json", description = "Print one JSON object on stdout.")
+    boolean json;
+
+    @Option(names = "--repeats", defaultValue = "15", description = "Timed runs (default ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs first (default ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--threads", description = "Size of the CPU thread pool (default: all cores).")
+    Integer threads;
+
+    @Override public void run() {
+        options.checkTarget();
+        if (threads != null) ParallelRuntime.setThreads(threads);
+        Operator op = options.operator();
+        long[] shape = options.shapeArgs();
+        OperatorInstance inst = op.build(shape);
+        Schedule s = options.schedule(inst);
+        KernelRunner.Result r = KernelRunner.run(op.name(), inst, s, Math.max(0, warmup), Math.max(1, repeats));
+        double flops = op.flops(shape), bytes = op.bytes(shape);
+        double gflops = flops / (r.medianMs() * 1e6);
+        double gbps = bytes / (r.medianMs() * 1e6);
+        if (json) {
+            ObjectMapper m = new ObjectMapper();
+            ObjectNode o = m.createObjectNode();
+            o.put("operator", op.name());
+            o.put("shape", Arrays.toString(shape).replaceAll("[\\[\\] ]", ""));
+            o.put("target", options.target);
+            o.put("cpu", Target.host().cpu());
+            o.put("threads", ParallelRuntime.threads());
+            o.put("schedule", options.schedule);
+            o.put("median_ms", r.medianMs());
+            o.put("min_ms", r.minMs());
+            o.put("max_ms", r.maxMs());
+            o.put("repeats", r.repeats());
+            if (flops > 0) o.put("gflops", gflops);
+            o.put("gbps", gbps);
+            o.put("max_abs_error", r.maxAbsError());
+            o.put("checked_points", r.checkedPoints());
+            o.put("compile_ms", r.compileMs());
+            System.out.println(o.toString());
+        } else {
+            System.out.printf("%s %s on %s (%d threads), schedule %s%n", op.name(), Arrays.toString(shape), Target.host().cpu(), ParallelRuntime.threads(), options.schedule);
+            System.out.printf("  median %.3f ms   (min %.3f, max %.3f over %d runs)%n", r.medianMs(), r.minMs(), r.maxMs(), r.repeats());
+            if (flops > 0) System.out.printf("  %.1f GFLOP/s%n", gflops);
+            System.out.printf("  %.1f GB/s%n", gbps);
+            System.out.printf("  max abs error vs reference: %.3g (%d points checked)%n", r.maxAbsError(), r.checkedPoints());
+            System.out.printf("  compile: %.1f ms%n", r.compileMs());
+        }
+    }
+}

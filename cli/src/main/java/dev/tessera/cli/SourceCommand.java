@@ -1,0 +1,25 @@
+package dev.tessera.cli;
+
+import dev.tessera.lower.Lower;
+import dev.tessera.ops.OperatorInstance;
+import dev.tessera.target.Target;
+import dev.tessera.target.llvm.LlvmBackend;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code tessera source OP --target llvm}: the generated target code. */
+@Command(name = "source", description = "Print the generated code (LLVM IR for --target llvm) of a built-in operator.")
+final class SourceCommand implements Runnable {
+    @Mixin KernelOptions options;
+
+    @Option(names = "--unoptimized", description = "Print the IR before LLVM's optimization passes.")
+    boolean unoptimized;
+
+    @Override public void run() {
+        options.checkTarget();
+        OperatorInstance inst = options.instance();
+        var f = Lower.lower(options.schedule(inst), options.op);
+        System.out.println(LlvmBackend.instance().source(f, Target.host(), !unoptimized));
+    }
+}
