@@ -75,7 +75,8 @@ final class LinearForm {
     boolean isConstant() { return terms.isEmpty(); }
 
     /**
-     * Folds {@code k*c*(x/c) - k*x} into {@code -k*(x % c)} (x = c*(x/c) + x%c for floor division),
+     * Folds {@code k*c*(x/c) - k*x} into {@code -k*(x % c)} and {@code k*c*(x/c) + k*(x % c)} into
+     * {@code k*x} (x = c*(x/c) + x%c for floor division),
      * which is what lets bounds of a split loop cancel against the original extent.
      */
     LinearForm foldDivMod() {
@@ -88,6 +89,16 @@ final class LinearForm {
                 long a = en.getValue();
                 if (a % c.value() != 0) continue;
                 long m = a / c.value();
+                Expr remainder = new Binary(Op.MOD, x, c);
+                if (f.terms.getOrDefault(remainder, 0L) == m) {
+                    // m*c*(x/c) + m*(x%c) -> m*x
+                    LinearForm g = f.copy();
+                    g.addTerm(en.getKey(), wrap(-a));
+                    g.addTerm(remainder, wrap(-m));
+                    f = g.plus(LinearForm.of(x), m);
+                    changed = true;
+                    break;
+                }
                 LinearForm lx = LinearForm.of(x);
                 if (lx.isConstant()) continue;
                 boolean all = true;
