@@ -38,7 +38,8 @@ import java.util.stream.Collectors;
  * Renders IR as stable, readable text with two-space indentation; tests compare against it.
  * Distinct variables (or buffers) sharing a name get {@code .1}, {@code .2}, ... suffixes in order of
  * first appearance within one print call, so the text is unambiguous. Binary operands that are
- * themselves infix operations are parenthesized; {@code *} and {@code /} print without spaces.
+ * themselves infix operations are parenthesized; integer {@code *} and {@code /} (index arithmetic)
+ * print without spaces, like Halide, and every other infix operator with spaces.
  */
 public final class IRPrinter {
     private final Map<Object, String> names = new IdentityHashMap<>();
@@ -177,7 +178,8 @@ public final class IRPrinter {
             case Var v -> name(v, v.name());
             case Binary(Op op, Expr a, Expr b) -> switch (op) {
                 case MIN, MAX -> op.symbol + "(" + expr(a) + ", " + expr(b) + ")";
-                case MUL, DIV -> operand(a) + op.symbol + operand(b);
+                case MUL, DIV -> a.type().scalar().isIntegral() ? operand(a) + op.symbol + operand(b)
+                        : operand(a) + " " + op.symbol + " " + operand(b);
                 default -> operand(a) + " " + op.symbol + " " + operand(b);
             };
             case Not(Expr a) -> "!" + operand(a);
