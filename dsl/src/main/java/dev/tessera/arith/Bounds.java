@@ -52,6 +52,7 @@ public final class Bounds {
             case IntImm i -> Interval.point(i);
             case Var v -> {
                 Interval iv = scope.get(v);
+                if (iv == null && t.isVector()) yield Interval.everything(); // bounds are scalar: a vector variable has none of its own
                 if (iv == null) yield Interval.point(v);
                 Map<Var, Interval> rest = new HashMap<>(scope);
                 rest.remove(v);

@@ -81,7 +81,7 @@ public final class RandomSchedules {
             }
             Long pe = extent.get(a);
             Stage.Parts p;
-            if (rnd.nextDouble() < 0.2) {
+            if (rnd.nextDouble() < 0.2 && tail != TailStrategy.ROUND_UP) {
                 p = st.splitParts(a.name(), f, tail);
                 extent.put(p.outer(), f);
                 extent.put(p.inner(), pe == null ? null : (pe + f - 1) / f);

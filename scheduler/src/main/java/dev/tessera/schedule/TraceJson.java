@@ -15,7 +15,7 @@ public final class TraceJson {
 
     public static String write(List<Step> trace) {
         try {
-            return MAPPER.writeValueAsString(trace);
+            return MAPPER.writerFor(new TypeReference<List<Step>>() {}).writeValueAsString(trace);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialize trace", e);
         }
