@@ -42,7 +42,7 @@ public interface Operator {
 
     /** Parses shape arguments written as in {@link #shapeHelp()}, e.g. "1024,512,256". */
     default long[] parseShape(String text) {
-        String[] parts = text.trim().split("\\s*[,x]\\s*");
+        String[] parts = text.trim().split("\\s*[,x]\\s*", -1);
         long[] out = new long[parts.length];
         for (int i = 0; i < parts.length; i++) {
             try {
