@@ -1,0 +1,66 @@
+package dev.tessera.ops;
+
+import dev.tessera.dsl.Te;
+import dev.tessera.dsl.Tensor;
+import dev.tessera.ir.Axis;
+import dev.tessera.ir.DType;
+import dev.tessera.ir.Expr;
+import dev.tessera.schedule.Schedule;
+import dev.tessera.schedule.Stage;
+import java.util.List;
+
+/**
+ * Matrix multiplication {@code C[i, j] = sum_k A[i, k] * B[k, j]}, f32, with A of shape [M, K] and B
+ * of shape [K, N]. Defined in Halide's classic two-stage form so that a schedule can accumulate in
+ * a small tile: {@code matmul_acc} is the reduction, {@code matmul} (the output) copies it.
+ */
+public final class MatmulOp implements Operator {
+    @Override public String name() { return "matmul"; }
+    @Override public String shapeHelp() { return "M,N,K"; }
+    @Override public List<String> defaultShapes() { return List.of("1024,1024,1024", "512,768,3072"); }
+
+    @Override public OperatorInstance build(long[] shapeArgs) { return define(ShapeArgs.check(this, shapeArgs), false); }
+
+    @Override public OperatorInstance buildSymbolic(long[] shapeArgs) {
+        long[] a = shapeArgs.clone();
+        if (a.length > 0) a[0] = 1;
+        return define(ShapeArgs.check(this, a), true);
+    }
+
+    private static OperatorInstance define(long[] s, boolean symbolic) {
+        Expr m = ShapeArgs.leading("M", s[0], symbolic), n = Te.c(s[1]), kk = Te.c(s[2]);
+        Tensor a = Te.placeholder("A", DType.F32, m, kk);
+        Tensor b = Te.placeholder("B", DType.F32, kk, n);
+        Axis k = Te.reduceAxis("k", kk);
+        Tensor acc = Te.compute("matmul_acc", List.of(m, n), List.of("i", "j"),
+                v -> Te.sum(a.at(v.get(0), k.var()).mul(b.at(k.var(), v.get(1))), k));
+        Tensor c = Te.compute("matmul", List.of(m, n), List.of("i", "j"), v -> acc.at(v.get(0), v.get(1)));
+        return new OperatorInstance(List.of(a, b), List.of(c), symbolic ? ShapeArgs.symbolicArgs(s) : s);
+    }
+
+    /**
+     * Output tiles of 8 x 32 (i x j), parallel over the outer i loop. {@code matmul_acc} is computed
+     * per tile at the output's {@code j.outer} loop, accumulating an 8 x 32 block (16 zmm registers):
+     * loops {@code i.outer, k, i.inner (unrolled), j.outer (unrolled), j.inner (16 lanes, vectorized)}.
+     */
+    @Override public void applyDefaultSchedule(Schedule s) {
+        Stage out = s.stage("matmul");
+        Stage.Tiles t = out.tile("i", "j", 8, 32);
+        Stage.Parts jv = out.split(t.yInner(), 16);
+        out.vectorize(jv.inner());
+        out.unroll(t.xInner());
+        out.parallel(t.xOuter());
+
+        Stage acc = s.stage("matmul_acc");
+        acc.computeAt(out, t.yOuter());
+        Stage.Parts i = acc.split("i", 8);
+        Stage.Parts j = acc.split("j", 16);
+        acc.reorder(i.outer().name(), "k", i.inner().name(), j.outer().name(), j.inner().name());
+        acc.unroll(i.inner());
+        acc.unroll(j.outer());
+        acc.vectorize(j.inner());
+    }
+
+    @Override public double flops(long[] a) { return 2.0 * a[0] * a[1] * a[2]; }
+    @Override public double bytes(long[] a) { return 4.0 * ((double) a[0] * a[2] + (double) a[2] * a[1] + (double) a[0] * a[1]); }
+}

@@ -1,0 +1,21 @@
+package dev.tessera.ops;
+
+import dev.tessera.TesseraUserError;
+import java.util.List;
+
+/** The registry of built-in operators, by CLI name. */
+public final class Operators {
+    private static final List<Operator> ALL = List.of(new AddOp(), new ReduceSumOp(), new SoftmaxOp(), new MatmulOp(), new Conv2dOp());
+
+    private Operators() {}
+
+    public static List<Operator> all() { return ALL; }
+
+    public static List<String> names() { return ALL.stream().map(Operator::name).toList(); }
+
+    /** The operator with this name; raises {@link TesseraUserError} listing the known names otherwise. */
+    public static Operator get(String name) {
+        for (Operator op : ALL) if (op.name().equals(name)) return op;
+        throw new TesseraUserError("unknown operator '" + name + "'; known operators: " + String.join(", ", names()));
+    }
+}

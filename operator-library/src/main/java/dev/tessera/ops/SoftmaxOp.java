@@ -1,0 +1,64 @@
+package dev.tessera.ops;
+
+import dev.tessera.dsl.Te;
+import dev.tessera.dsl.Tensor;
+import dev.tessera.ir.Axis;
+import dev.tessera.ir.DType;
+import dev.tessera.ir.Expr;
+import dev.tessera.schedule.Schedule;
+import dev.tessera.schedule.Stage;
+import java.util.List;
+
+/**
+ * Row softmax over the last axis, f32, as four stages: {@code softmax_max[i] = max_k X[i, k]},
+ * {@code softmax_exp[i, j] = exp(X[i, j] - softmax_max[i])}, {@code softmax_sum[i] = sum_k softmax_exp[i, k]},
+ * {@code softmax[i, j] = softmax_exp[i, j] / softmax_sum[i]}.
+ */
+public final class SoftmaxOp implements Operator {
+    @Override public String name() { return "softmax"; }
+    @Override public String shapeHelp() { return "M,N"; }
+    @Override public List<String> defaultShapes() { return List.of("4096,1024", "1024,4096"); }
+
+    @Override public OperatorInstance build(long[] shapeArgs) { return define(ShapeArgs.check(this, shapeArgs), false); }
+
+    @Override public OperatorInstance buildSymbolic(long[] shapeArgs) {
+        long[] a = shapeArgs.clone();
+        if (a.length > 0) a[0] = 1;
+        return define(ShapeArgs.check(this, a), true);
+    }
+
+    private static OperatorInstance define(long[] s, boolean symbolic) {
+        Expr m = ShapeArgs.leading("M", s[0], symbolic), n = Te.c(s[1]);
+        Tensor x = Te.placeholder("X", DType.F32, m, n);
+        Axis k1 = Te.reduceAxis("k", n);
+        Tensor max = Te.compute("softmax_max", List.of(m), List.of("i"), v -> Te.max(x.at(v.get(0), k1.var()), k1));
+        Tensor exp = Te.compute("softmax_exp", List.of(m, n), List.of("i", "j"),
+                v -> Te.exp(x.at(v.get(0), v.get(1)).sub(max.at(v.get(0)))));
+        Axis k2 = Te.reduceAxis("k", n);
+        Tensor sum = Te.compute("softmax_sum", List.of(m), List.of("i"), v -> Te.sum(exp.at(v.get(0), k2.var()), k2));
+        Tensor out = Te.compute("softmax", List.of(m, n), List.of("i", "j"),
+                v -> exp.at(v.get(0), v.get(1)).div(sum.at(v.get(0))));
+        return new OperatorInstance(List.of(x), List.of(out), symbolic ? ShapeArgs.symbolicArgs(s) : s);
+    }
+
+    /**
+     * One row per parallel iteration: the row's max, exponentials and sum are computed inside the
+     * output's row loop (max inside the exponentials' row loop, its only reader), the j loops vectorized.
+     */
+    @Override public void applyDefaultSchedule(Schedule s) {
+        Stage out = s.stage("softmax");
+        Stage.Parts j = out.split("j", 16);
+        out.vectorize(j.inner());
+        out.parallel("i");
+        Stage exp = s.stage("softmax_exp");
+        exp.computeAt(out, "i");
+        Stage.Parts je = exp.split("j", 16);
+        exp.vectorize(je.inner());
+        s.stage("softmax_max").computeAt(exp, "i");
+        s.stage("softmax_sum").computeAt(out, "i");
+    }
+
+    /** Per element: a compare (max), a subtract, an exp, an add (sum) and a divide. */
+    @Override public double flops(long[] a) { return 5.0 * a[0] * a[1]; }
+    @Override public double bytes(long[] a) { return 4.0 * 2.0 * a[0] * a[1]; }
+}

@@ -1,0 +1,133 @@
+package dev.tessera.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.tessera.TesseraUserError;
+import dev.tessera.schedule.Attachment;
+import dev.tessera.schedule.LoopKind;
+import dev.tessera.schedule.Schedule;
+import dev.tessera.schedule.Stage;
+import dev.tessera.schedule.Step;
+import dev.tessera.schedule.TraceJson;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class OperatorRegistryAndScheduleTest {
+
+    @Test
+    void registryListsTheFiveOperatorsAndNamesThemOnAMiss() {
+        assertEquals(List.of("add", "reduce_sum", "softmax", "matmul", "conv2d"), Operators.names());
+        String msg = assertThrows(TesseraUserError.class, () -> Operators.get("gemm")).getMessage();
+        assertEquals("unknown operator 'gemm'; known operators: add, reduce_sum, softmax, matmul, conv2d", msg);
+    }
+
+    @Test
+    void shapeArgumentsAreValidated() {
+        String count = assertThrows(TesseraUserError.class, () -> Operators.get("matmul").build(new long[] {4, 4})).getMessage();
+        assertTrue(count.contains("matmul takes 3 shape arguments M,N,K, got 2"), count);
+        String neg = assertThrows(TesseraUserError.class, () -> Operators.get("add").build(new long[] {4, 0})).getMessage();
+        assertTrue(neg.contains("shape argument N must be positive, got 0"), neg);
+        Operators.get("conv2d").build(new long[] {1, 1, 4, 4, 1, 3, 3, 1, 0}); // pad may be 0
+        String padNeg = assertThrows(TesseraUserError.class, () -> Operators.get("conv2d").build(new long[] {1, 1, 4, 4, 1, 3, 3, 1, -1})).getMessage();
+        assertTrue(padNeg.contains("pad must be non-negative"), padNeg);
+        String big = assertThrows(TesseraUserError.class, () -> Operators.get("conv2d").build(new long[] {1, 1, 2, 2, 1, 5, 5, 1, 1})).getMessage();
+        assertTrue(big.contains("does not fit"), big);
+        String text = assertThrows(TesseraUserError.class, () -> Operators.get("add").parseShape("4,x")).getMessage();
+        assertTrue(assertThrows(TesseraUserError.class, () -> Operators.get("add").parseShape("4,n")).getMessage().contains("M,N"));
+        assertEquals(List.of(4L, 5L), java.util.Arrays.stream(Operators.get("add").parseShape(" 4x5 ")).boxed().toList());
+        assertTrue(text.contains("not a list of integers"), text);
+    }
+
+    @Test
+    void workAndTrafficFollowTheShapes() {
+        assertEquals(2.0 * 8 * 16 * 32, Operators.get("matmul").flops(new long[] {8, 16, 32}));
+        assertEquals(4.0 * (8 * 32 + 32 * 16 + 8 * 16), Operators.get("matmul").bytes(new long[] {8, 16, 32}));
+        // 1x1 output spatial: (4 + 2 - 3)/2 + 1 = 2
+        assertEquals(2.0 * 1 * 2 * 2 * 2 * 3 * 3 * 3, Operators.get("conv2d").flops(new long[] {1, 3, 4, 4, 2, 3, 3, 2, 1}));
+        for (Operator op : Operators.all()) {
+            long[] s = op.parseShape(op.defaultShapes().get(0));
+            assertTrue(op.flops(s) > 0 && op.bytes(s) > 0, op.name());
+        }
+    }
+
+    @Test
+    void everyDefaultScheduleAppliesAndRoundTripsThroughJson() {
+        for (Operator op : Operators.all()) {
+            for (String shape : op.defaultShapes()) check(op, op.build(op.parseShape(shape)));
+            check(op, op.buildSymbolic());
+            // a tiny shape: every split has a partial (guarded) tail
+            long[] tiny = op.parseShape(op.defaultShapes().get(0));
+            for (int i = 0; i < tiny.length; i++) if (op.name().equals("conv2d") ? i < 4 : true) tiny[i] = Math.min(tiny[i], 3);
+            check(op, op.build(tiny));
+        }
+    }
+
+    private static void check(Operator op, OperatorInstance inst) {
+        Schedule s = Schedule.create(inst.outputs());
+        op.applyDefaultSchedule(s);
+        List<Step> trace = s.trace();
+        assertFalse(trace.isEmpty(), op.name());
+        String json = writeTrace(trace);
+        List<Step> back = TraceJson.read(json);
+        assertEquals(trace, back, op.name());
+        Schedule replayed = Schedule.replay(inst.outputs(), back);
+        assertEquals(json, writeTrace(replayed.trace()), op.name());
+        for (Stage st : replayed.stages()) assertEquals(s.stage(st.name()).leafNames(), st.leafNames(), op.name() + "/" + st.name());
+        Stage out = replayed.stage(inst.output());
+        assertTrue(out.leafAxes().stream().anyMatch(a -> out.loopKind(a) == LoopKind.PARALLEL), op.name() + " has a parallel loop");
+        assertTrue(replayed.stages().stream().anyMatch(st -> st.leafAxes().stream().anyMatch(a -> st.loopKind(a) == LoopKind.VECTORIZED)),
+                op.name() + " has a vectorized loop");
+    }
+
+    /**
+     * Writes a trace with its element type. Works around TraceJson.write, which serializes the list
+     * through its erased type and so drops the "step" type tags that TraceJson.read requires.
+     */
+    static String writeTrace(List<Step> trace) {
+        try {
+            return TraceJson.mapper().writerFor(new TypeReference<List<Step>>() {}).writeValueAsString(trace);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void traceJsonWriteDropsTheStepTags() {
+        // Documents a bug in the scheduler's TraceJson.write (not owned here): this fails once it is fixed.
+        List<Step> trace = List.of(new Step.Vectorize("add", "j"));
+        assertFalse(TraceJson.write(trace).contains("\"step\""), "TraceJson.write was fixed: remove writeTrace and this test");
+        assertEquals(trace, TraceJson.read(writeTrace(trace)));
+    }
+
+    @Test
+    void matmulDefaultScheduleAccumulatesPerTile() {
+        OperatorInstance inst = Operators.get("matmul").build(new long[] {64, 64, 64});
+        Schedule s = Schedule.create(inst.outputs());
+        Operators.get("matmul").applyDefaultSchedule(s);
+        assertEquals(List.of("matmul_acc", "matmul"), s.stageNames());
+        Stage out = s.stage("matmul"), acc = s.stage("matmul_acc");
+        assertEquals(List.of("i.outer", "j.outer", "i.inner", "j.inner.outer", "j.inner.inner"), out.leafNames());
+        Attachment.At at = assertInstanceOf(Attachment.At.class, acc.attachment());
+        assertEquals("j.outer", at.axis().name());
+        assertEquals(out, at.consumer());
+        assertEquals(List.of("i.outer", "k", "i.inner", "j.outer", "j.inner"), acc.leafNames());
+        assertEquals(LoopKind.UNROLLED, acc.loopKind(acc.axis("i.inner")));
+        assertEquals(LoopKind.VECTORIZED, acc.loopKind(acc.axis("j.inner")));
+        assertEquals(LoopKind.PARALLEL, out.loopKind(out.axis("i.outer")));
+    }
+
+    @Test
+    void softmaxStagesAreNamedAndFusedIntoTheRowLoop() {
+        OperatorInstance inst = Operators.get("softmax").build(new long[] {8, 32});
+        Schedule s = Schedule.create(inst.outputs());
+        Operators.get("softmax").applyDefaultSchedule(s);
+        assertEquals(List.of("softmax_max", "softmax_exp", "softmax_sum", "softmax"), s.stageNames());
+        assertEquals("softmax_exp", assertInstanceOf(Attachment.At.class, s.stage("softmax_max").attachment()).consumer().name());
+        assertEquals("softmax", assertInstanceOf(Attachment.At.class, s.stage("softmax_sum").attachment()).consumer().name());
+    }
+}
