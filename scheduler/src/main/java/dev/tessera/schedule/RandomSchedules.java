@@ -76,7 +76,7 @@ public final class RandomSchedules {
             TailStrategy tail = TailStrategy.GUARD;
             if (!a.isReduce()) {
                 double t = rnd.nextDouble();
-                if (t < 0.25) tail = TailStrategy.SHIFT_INWARD;
+                if (t < 0.25 && !st.op().isReduction()) tail = TailStrategy.SHIFT_INWARD;
                 else if (t < 0.4 && !st.isOutput()) tail = TailStrategy.ROUND_UP;
             }
             Long pe = extent.get(a);

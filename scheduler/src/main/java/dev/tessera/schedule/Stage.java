@@ -139,6 +139,9 @@ public final class Stage {
         if (parent.isReduce() && s.tail() != TailStrategy.GUARD)
             throw new TesseraUserError(where + ": tail strategy " + s.tail().jsonName() + " is not legal on reduction axis " + parent.name()
                     + " (it would count points twice or past the end); legal: guard");
+        if (s.tail() == TailStrategy.SHIFT_INWARD && op.isReduction())
+            throw new TesseraUserError(where + ": shift_inward is not legal on reduction stage " + name()
+                    + " (overlapping tiles would accumulate some points twice); legal: guard" + (isOutput ? "" : ", round_up"));
         if (s.tail() == TailStrategy.ROUND_UP && s.nparts() > 0)
             throw new TesseraUserError(where + ": round_up needs a split by factor (the padding is what the factor leaves over); "
                     + "split by factor, or use guard or shift_inward");

@@ -39,7 +39,7 @@ public final class BoundsInference {
     private BoundsInference() {}
 
     public static Stmt apply(Stmt body, Schedule schedule, ScheduleToLoops.Regions regions) {
-        Stmt s = new Inferrer(regions, schedule).mutate(body);
+        Stmt s = new Inferrer(regions).mutate(body);
         // Outputs are computed over their whole shape.
         List<Stage> stages = schedule.stages();
         for (int i = stages.size() - 1; i >= 0; i--) {
@@ -59,17 +59,7 @@ public final class BoundsInference {
         /** Ranges of the loops and lets enclosing the current statement, each in terms of outer symbols. */
         private final Map<Var, Interval> enclosing = new HashMap<>();
 
-        private final Schedule schedule;
-
-        Inferrer(ScheduleToLoops.Regions regions, Schedule schedule) {
-            this.regions = regions;
-            this.schedule = schedule;
-        }
-
-        private boolean roundsUp(ComputeOp op) {
-            return schedule.stage(op.outputs().get(0)).relations().stream()
-                    .anyMatch(r -> r instanceof dev.tessera.schedule.AxisRelation.Split sp && sp.tail() == dev.tessera.schedule.TailStrategy.ROUND_UP);
-        }
+        Inferrer(ScheduleToLoops.Regions regions) { this.regions = regions; }
 
         @Override public Stmt mutate(Stmt s) {
             switch (s) {
@@ -99,8 +89,7 @@ public final class BoundsInference {
         private Stmt bind(ComputeOp op, Stmt body) {
             List<Var> mins = regions.mins().get(op), exts = regions.extents().get(op);
             int rank = op.axes().size();
-            List<Interval> read = boxTouched(body, op, false);
-            List<Interval> written = boxTouched(body, op, true);
+            List<Interval> read = boxTouched(body, op);
             List<Expr> minValues = new ArrayList<>(), extValues = new ArrayList<>(), storage = new ArrayList<>();
             Map<Var, Expr> regionSubst = new HashMap<>();
             for (int d = 0; d < rank; d++) {
@@ -125,14 +114,9 @@ public final class BoundsInference {
                 regionSubst.put(exts.get(d), ext);
                 // Storage: what is computed here at most, over every iteration of the enclosing loops.
                 Expr need = Simplifier.simplify(unclippedExtent);
-                Interval w = written.get(d);
-                if (roundsUp(op) && w != null && w.max() == null)
-                    throw new IllegalStateException("cannot bound what round-up stage " + op.name() + " writes in dimension " + d);
-                if (roundsUp(op) && w != null) {
-                    // A round-up split writes past the region's end.
-                    Expr writtenExtent = Exprs.substitute(Te.add(Te.sub(w.max(), mins.get(d)), Te.c(1)), regionSubst);
-                    need = Simplifier.simplify(Te.max(need, writtenExtent));
-                }
+                // A round-up split writes past the region's end.
+                Expr reach = Exprs.substitute(regions.reach().get(op).get(d), regionSubst);
+                if (!Exprs.isConst(Simplifier.simplify(Te.sub(reach, ext)), 0)) need = Simplifier.simplify(Te.max(need, reach));
                 storage.add(upperBound(need, shape));
             }
             Stmt out = new Realize(op, List.copyOf(mins), List.copyOf(exts), storage, body);
@@ -160,11 +144,11 @@ public final class BoundsInference {
     }
 
     /**
-     * The box of a stage's tensors read (or written) within a statement, per dimension, in terms of
+     * The box of a stage's tensors read within a statement, per dimension, in terms of
      * the symbols free in the statement; null for a dimension never touched. The stage's reads of
      * itself (a reduction reading its running value at its own index) are not counted.
      */
-    static List<Interval> boxTouched(Stmt s, ComputeOp op, boolean writes) {
+    static List<Interval> boxTouched(Stmt s, ComputeOp op) {
         int rank = op.axes().size();
         List<Interval> box = new ArrayList<>();
         for (int d = 0; d < rank; d++) box.add(null);
@@ -186,16 +170,12 @@ public final class BoundsInference {
                         visit(l.body());
                         scope.remove(l.var());
                     }
-                    case Provide p when writes && p.tensor().op() == op -> {
-                        touch(p.indices());
-                        visitChildren(x);
-                    }
                     default -> visitChildren(x);
                 }
             }
 
             @Override public void visit(dev.tessera.ir.Expr e) {
-                if (!writes && e instanceof TensorRead tr && tr.tensor().op() == op && !tr.indices().equals(ownIndex)) touch(tr.indices());
+                if (e instanceof TensorRead tr && tr.tensor().op() == op && !tr.indices().equals(ownIndex)) touch(tr.indices());
                 visitChildren(e);
             }
 

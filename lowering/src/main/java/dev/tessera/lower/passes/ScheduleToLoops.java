@@ -45,8 +45,12 @@ import java.util.Map;
 public final class ScheduleToLoops {
     private ScheduleToLoops() {}
 
-    /** The symbolic region of each stored stage, as laid out by this pass. */
-    public record Regions(Map<ComputeOp, List<Var>> mins, Map<ComputeOp, List<Var>> extents) {}
+    /**
+     * The symbolic region of each stored stage, as laid out by this pass, and how far each spatial
+     * dimension's loops reach past the region's start (the extent, or more under a round-up split),
+     * in terms of the region's extents.
+     */
+    public record Regions(Map<ComputeOp, List<Var>> mins, Map<ComputeOp, List<Var>> extents, Map<ComputeOp, List<Expr>> reach) {}
 
     public record Result(Stmt body, Regions regions) {}
 
@@ -59,6 +63,7 @@ public final class ScheduleToLoops {
         private final Map<ComputeOp, List<Expr>> bodies = new IdentityHashMap<>();
         private final Map<ComputeOp, List<Var>> mins = new IdentityHashMap<>();
         private final Map<ComputeOp, List<Var>> extents = new IdentityHashMap<>();
+        private final Map<ComputeOp, List<Expr>> reach = new IdentityHashMap<>();
 
         Builder(Schedule schedule) { this.schedule = schedule; }
 
@@ -83,7 +88,7 @@ public final class ScheduleToLoops {
                 if (s.isOutput() || s.attachment() instanceof Attachment.Inline) continue;
                 body = attach(s, body);
             }
-            return new Result(body, new Regions(mins, extents));
+            return new Result(body, new Regions(mins, extents, reach));
         }
 
         /** Substitutes inlined stages into their readers, producers first. */
@@ -177,6 +182,7 @@ public final class ScheduleToLoops {
                     case AxisRelation.Fuse f -> extent.put(f.fused(), Te.mul(extent.get(f.outer()), extent.get(f.inner())));
                 }
             }
+            reach.put(op, reach(s, extent));
             // Recover each axis's value (an offset from its region's start) from the leaf loop variables.
             Map<LoopAxis, Expr> value = new HashMap<>();
             for (LoopAxis leaf : s.leafAxes()) value.put(leaf, leaf.var());
@@ -266,6 +272,32 @@ public final class ScheduleToLoops {
             update = bindRoots(op, rootValues, guard(guards, update), false);
             update = loops(s, rest, extent, update, Map.of());
             return loops(s, outer, extent, Block.of(init, update), Map.of());
+        }
+
+        /**
+         * One past the largest offset each spatial root axis takes. Guarded and shift-inward splits
+         * stay within the extent; a round-up split of an axis reaching r in its outer loop reaches
+         * (r - 1) * factor + inner reach.
+         */
+        private static List<Expr> reach(Stage s, Map<LoopAxis, Expr> extent) {
+            Map<LoopAxis, Expr> r = new HashMap<>();
+            for (LoopAxis leaf : s.leafAxes()) r.put(leaf, extent.get(leaf));
+            List<AxisRelation> rels = new ArrayList<>(s.relations());
+            java.util.Collections.reverse(rels);
+            for (AxisRelation rel : rels) {
+                switch (rel) {
+                    case AxisRelation.Fuse f -> {
+                        r.put(f.outer(), extent.get(f.outer()));
+                        r.put(f.inner(), extent.get(f.inner()));
+                    }
+                    case AxisRelation.Split sp -> r.put(sp.parent(), sp.tail() == TailStrategy.ROUND_UP
+                            ? Te.add(Te.mul(Te.sub(r.get(sp.outer()), Te.c(1)), Te.c(sp.factor())), r.get(sp.inner()))
+                            : extent.get(sp.parent()));
+                }
+            }
+            List<Expr> out = new ArrayList<>();
+            for (LoopAxis root : s.rootAxes()) if (!root.isReduce()) out.add(r.get(root));
+            return out;
         }
 
         /** Lets binding the compute's root variables (spatial only for an init nest) around a statement. */

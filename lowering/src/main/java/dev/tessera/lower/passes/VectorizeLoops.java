@@ -157,9 +157,20 @@ public final class VectorizeLoops {
                 }
                 case Not(var a) -> new Not(expr(a));
                 case Select(var c, var t, var f) -> {
-                    Expr nc = expr(c), nt = expr(t), nf = expr(f);
-                    boolean vec = nc.type().isVector() || nt.type().isVector() || nf.type().isVector();
-                    yield vec ? new Select(nc, widen(nt), widen(nf)) : new Select(nc, nt, nf);
+                    Expr nc = expr(c);
+                    if (!nc.type().isVector()) {
+                        Expr nt = expr(t), nf = expr(f);
+                        boolean vec = nt.type().isVector() || nf.type().isVector();
+                        yield vec ? new Select(nc, widen(nt), widen(nf)) : new Select(nc, nt, nf);
+                    }
+                    // Only the chosen side may read memory: each side's loads are predicated on its lanes.
+                    Expr saved = predicate;
+                    predicate = and(saved, nc);
+                    Expr nt = widen(expr(t));
+                    predicate = and(saved, new Not(nc));
+                    Expr nf = widen(expr(f));
+                    predicate = saved;
+                    yield new Select(nc, nt, nf);
                 }
                 case dev.tessera.ir.Cast(var t, var v) -> {
                     Expr nv = expr(v);
