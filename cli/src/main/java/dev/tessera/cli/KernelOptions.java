@@ -10,7 +10,6 @@ import dev.tessera.schedule.TraceJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -34,12 +33,7 @@ final class KernelOptions {
 
     long[] shapeArgs() {
         Operator o = operator();
-        if (shape == null) return o.exampleShape().stream().mapToLong(Long::longValue).toArray();
-        try {
-            return Arrays.stream(shape.split(",")).map(String::trim).mapToLong(Long::parseLong).toArray();
-        } catch (NumberFormatException e) {
-            throw new TesseraUserError("--shape must be comma-separated integers (" + o.shapeHelp() + "), got '" + shape + "'");
-        }
+        return o.parseShape(shape == null ? o.defaultShapes().get(0) : shape);
     }
 
     OperatorInstance instance() { return operator().build(shapeArgs()); }

@@ -10,6 +10,6 @@ final class OpsCommand implements Runnable {
     @Override public void run() {
         System.out.printf("%-12s %-28s %s%n", "operator", "--shape", "example");
         for (Operator op : Operators.all())
-            System.out.printf("%-12s %-28s %s%n", op.name(), op.shapeHelp(), String.join(",", op.exampleShape().stream().map(String::valueOf).toList()));
+            System.out.printf("%-12s %-28s %s%n", op.name(), op.shapeHelp(), op.defaultShapes().get(0));
     }
 }

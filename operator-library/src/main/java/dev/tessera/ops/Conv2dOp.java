@@ -21,15 +21,7 @@ public final class Conv2dOp implements Operator {
     @Override public String shapeHelp() { return "N,C,H,W,F,KH,KW,stride,pad"; }
     @Override public List<String> defaultShapes() { return List.of("1,64,56,56,64,3,3,1,1", "1,256,14,14,512,3,3,2,1"); }
 
-    @Override public OperatorInstance build(long[] shapeArgs) { return define(check(shapeArgs), false); }
-
-    @Override public OperatorInstance buildSymbolic(long[] shapeArgs) {
-        long[] a = shapeArgs.clone();
-        if (a.length > 0) a[0] = 1;
-        return define(check(a), true);
-    }
-
-    private long[] check(long[] args) {
+    @Override public long[] checkShape(long[] args) {
         long[] s = ShapeArgs.check(this, args, 8);
         long h = s[2], w = s[3], kh = s[5], kw = s[6], pad = s[8];
         if (h + 2 * pad < kh || w + 2 * pad < kw)
@@ -43,7 +35,7 @@ public final class Conv2dOp implements Operator {
         return new long[] {(s[2] + 2 * s[8] - s[5]) / s[7] + 1, (s[3] + 2 * s[8] - s[6]) / s[7] + 1};
     }
 
-    private static OperatorInstance define(long[] s, boolean symbolic) {
+    @Override public OperatorInstance define(long[] s, boolean symbolic) {
         Expr n = ShapeArgs.leading("N", s[0], symbolic);
         long c = s[1], h = s[2], w = s[3], f = s[4], kh = s[5], kw = s[6], stride = s[7], pad = s[8];
         long[] o = outputSize(s);

@@ -19,14 +19,24 @@ public interface Operator {
     /** Representative shape arguments (comma-separated, in {@link #shapeHelp()} order) for benchmarks and smoke runs. */
     List<String> defaultShapes();
 
+    /** Validates shape arguments (count, positivity; operators add their own rules), raising {@link TesseraUserError}. */
+    default long[] checkShape(long[] shapeArgs) { return ShapeArgs.check(this, shapeArgs); }
+
+    /** The definition for checked shape arguments; with {@code symbolicLeading} the leading dimension is a {@code Te.shapeVar}. */
+    OperatorInstance define(long[] checkedShapeArgs, boolean symbolicLeading);
+
     /** The definition for concrete shape arguments; raises {@link TesseraUserError} on a wrong count or a non-positive value. */
-    OperatorInstance build(long[] shapeArgs);
+    default OperatorInstance build(long[] shapeArgs) { return define(checkShape(shapeArgs), false); }
 
     /** The definition with the leading dimension (batch or rows) a {@code Te.shapeVar}, the rest from the first default shape. */
     default OperatorInstance buildSymbolic() { return buildSymbolic(parseShape(defaultShapes().get(0))); }
 
     /** The definition with the leading dimension a {@code Te.shapeVar}; {@code shapeArgs[0]} is ignored and the rest are used. */
-    OperatorInstance buildSymbolic(long[] shapeArgs);
+    default OperatorInstance buildSymbolic(long[] shapeArgs) {
+        long[] a = shapeArgs.clone();
+        if (a.length > 0) a[0] = 1;
+        return define(checkShape(a), true);
+    }
 
     /**
      * Applies a reasonable CPU schedule, valid for every shape (symbolic ones included): a parallel

@@ -19,15 +19,7 @@ public final class SoftmaxOp implements Operator {
     @Override public String shapeHelp() { return "M,N"; }
     @Override public List<String> defaultShapes() { return List.of("4096,1024", "1024,4096"); }
 
-    @Override public OperatorInstance build(long[] shapeArgs) { return define(ShapeArgs.check(this, shapeArgs), false); }
-
-    @Override public OperatorInstance buildSymbolic(long[] shapeArgs) {
-        long[] a = shapeArgs.clone();
-        if (a.length > 0) a[0] = 1;
-        return define(ShapeArgs.check(this, a), true);
-    }
-
-    private static OperatorInstance define(long[] s, boolean symbolic) {
+    @Override public OperatorInstance define(long[] s, boolean symbolic) {
         Expr m = ShapeArgs.leading("M", s[0], symbolic), n = Te.c(s[1]);
         Tensor x = Te.placeholder("X", DType.F32, m, n);
         Axis k1 = Te.reduceAxis("k", n);
