@@ -2,6 +2,7 @@ package dev.tessera.target;
 
 import dev.tessera.TesseraUserError;
 import dev.tessera.ir.DType;
+import dev.tessera.ir.IntImm;
 import dev.tessera.ir.Numerics;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -134,6 +135,60 @@ public final class HostBuffer implements AutoCloseable {
             }
             case BOOL -> segment.set(ValueLayout.JAVA_BYTE, i, (byte) (v != 0 ? 1 : 0));
         }
+    }
+
+    /** An integer (or bool) buffer holding {@code values}, wrapped to the dtype's width. */
+    public static HostBuffer ofLongs(DType dtype, long[] values, long... shape) {
+        HostBuffer b = new HostBuffer(dtype, shape);
+        if (values.length != b.elements) {
+            b.close();
+            throw new TesseraUserError("shape " + Arrays.toString(shape) + " holds " + b.elements + " elements, got " + values.length + " values");
+        }
+        for (int i = 0; i < values.length; i++) b.setLong(i, values[i]);
+        return b;
+    }
+
+    /** The element at a flat index of an integer or bool buffer, exactly (unsigned values zero-extended). */
+    public long getLong(long i) {
+        checkOpen();
+        checkIndex(i);
+        requireIntegral();
+        long raw = switch (dtype.bytes()) {
+            case 1 -> segment.get(ValueLayout.JAVA_BYTE, i);
+            case 2 -> segment.getAtIndex(ValueLayout.JAVA_SHORT, i);
+            case 4 -> segment.getAtIndex(ValueLayout.JAVA_INT, i);
+            case 8 -> segment.getAtIndex(ValueLayout.JAVA_LONG, i);
+            default -> throw new IllegalStateException("dtype " + dtype);
+        };
+        return dtype.isBool() ? (raw != 0 ? 1 : 0) : IntImm.wrap(raw, dtype);
+    }
+
+    /** Stores an integer at a flat index of an integer or bool buffer, wrapped to the dtype's width. */
+    public void setLong(long i, long v) {
+        checkOpen();
+        checkIndex(i);
+        requireIntegral();
+        long x = IntImm.wrap(v, dtype);
+        switch (dtype.bytes()) {
+            case 1 -> segment.set(ValueLayout.JAVA_BYTE, i, (byte) x);
+            case 2 -> segment.setAtIndex(ValueLayout.JAVA_SHORT, i, (short) x);
+            case 4 -> segment.setAtIndex(ValueLayout.JAVA_INT, i, (int) x);
+            case 8 -> segment.setAtIndex(ValueLayout.JAVA_LONG, i, x);
+            default -> throw new IllegalStateException("dtype " + dtype);
+        }
+    }
+
+    /** Every element of an integer or bool buffer, exactly, in row-major order. */
+    public long[] toLongs() {
+        checkOpen();
+        long[] out = new long[Math.toIntExact(elements)];
+        for (int i = 0; i < out.length; i++) out[i] = getLong(i);
+        return out;
+    }
+
+    private void requireIntegral() {
+        if (!(dtype.isIntegral() || dtype.isBool()))
+            throw new TesseraUserError("buffer " + describe() + " holds floats; use get/toDoubles");
     }
 
     /** Every element, converted to double, in row-major order. */
