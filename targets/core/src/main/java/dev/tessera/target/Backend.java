@@ -1,0 +1,35 @@
+package dev.tessera.target;
+
+import dev.tessera.lower.ir.LoweredFunc;
+import java.util.Optional;
+import java.util.ServiceLoader;
+
+/**
+ * A code generator for one kind of target, found through {@link ServiceLoader}: register an
+ * implementation in {@code META-INF/services/dev.tessera.target.Backend}.
+ */
+public interface Backend {
+    /** The target kind this backend serves, e.g. {@code "llvm"}; matches {@link Target#kind()}. */
+    String name();
+
+    /** Compiles a lowered kernel into something callable in this process. */
+    CompiledKernel compile(LoweredFunc f, Target t);
+
+    /** The code this backend generates for the kernel, as text (LLVM IR, CUDA C, OpenCL C). */
+    String source(LoweredFunc f, Target t);
+
+    /** The description of this machine, if this backend can probe it. */
+    default Optional<Target> hostTarget() { return Optional.empty(); }
+
+    /** The registered backend with the given name; a user error listing the known ones otherwise. */
+    static Backend byName(String name) {
+        StringBuilder known = new StringBuilder();
+        for (Backend b : ServiceLoader.load(Backend.class, Backend.class.getClassLoader())) {
+            if (b.name().equals(name)) return b;
+            if (!known.isEmpty()) known.append(", ");
+            known.append(b.name());
+        }
+        throw new dev.tessera.TesseraUserError("no backend named '" + name + "'; available backends: "
+                + (known.isEmpty() ? "none (add a targets module to the class path)" : known));
+    }
+}

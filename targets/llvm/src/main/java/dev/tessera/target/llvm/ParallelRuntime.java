@@ -1,0 +1,226 @@
+package dev.tessera.target.llvm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+
+/**
+ * The CPU thread pool behind {@code parallel} loops: one long-lived pool of daemon workers shared by
+ * every kernel, reached from native code through the upcall {@code tessera_parallel_for(fn, closure,
+ * min, extent)}. A call splits the range into at most one static chunk per thread (the workers plus
+ * the calling thread), runs {@code fn(begin, end, closure)} on each and waits. A parallel loop met
+ * inside a chunk (nested parallelism) runs its whole range inline on that thread.
+ *
+ * <p>The size is the system property {@code tessera.threads}, else the environment variable
+ * {@code TESSERA_NUM_THREADS}, else the number of processors; {@link #setThreads} changes it.
+ * No exception ever leaves an upcall (that would abort the JVM): it is recorded and rethrown by the
+ * kernel call that started the loop, see {@link #runCollectingErrors}.
+ */
+public final class ParallelRuntime {
+    private static final MethodHandle CHUNK; // (MemorySegment fn, long begin, long end, MemorySegment closure) void
+    private static final MemorySegment UPCALL;
+    private static final ThreadLocal<Boolean> IN_PARALLEL = ThreadLocal.withInitial(() -> false);
+    private static final ThreadLocal<List<Throwable>> ERRORS = new ThreadLocal<>();
+    private static final Object POOL_LOCK = new Object();
+    private static volatile Pool pool;
+
+    static {
+        Linker linker = Linker.nativeLinker();
+        CHUNK = linker.downcallHandle(FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+        try {
+            MethodHandle target = MethodHandles.lookup().findStatic(ParallelRuntime.class, "parallelFor",
+                    MethodType.methodType(void.class, MemorySegment.class, MemorySegment.class, long.class, long.class));
+            UPCALL = linker.upcallStub(target,
+                    FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
+                    Arena.global());
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private ParallelRuntime() {}
+
+    /** The address native code calls as {@code tessera_parallel_for}. */
+    static MemorySegment upcallStub() { return UPCALL; }
+
+    /** The number of threads a parallel loop uses (workers plus the calling thread). */
+    public static int threads() { return pool().size; }
+
+    /** Replaces the pool by one of {@code n} threads; loops already running finish on the old one. */
+    public static void setThreads(int n) {
+        if (n < 1) throw new IllegalArgumentException("thread count must be >= 1: " + n);
+        synchronized (POOL_LOCK) {
+            Pool old = pool;
+            pool = new Pool(n);
+            if (old != null) old.shutdown();
+        }
+    }
+
+    private static Pool pool() {
+        Pool p = pool;
+        if (p != null) return p;
+        synchronized (POOL_LOCK) {
+            if (pool == null) pool = new Pool(defaultThreads());
+            return pool;
+        }
+    }
+
+    static int defaultThreads() {
+        String s = System.getProperty("tessera.threads");
+        if (s == null || s.isBlank()) s = System.getenv("TESSERA_NUM_THREADS");
+        if (s != null && !s.isBlank()) {
+            try {
+                int n = Integer.parseInt(s.trim());
+                if (n >= 1) return n;
+            } catch (NumberFormatException ignored) {
+                // fall through to the processor count
+            }
+        }
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /**
+     * Runs {@code body} (a native kernel call) on this thread and rethrows, afterwards, the first
+     * error any of its parallel loops recorded.
+     */
+    static void runCollectingErrors(Runnable body) {
+        List<Throwable> outer = ERRORS.get();
+        List<Throwable> errors = new ArrayList<>();
+        ERRORS.set(errors);
+        try {
+            body.run();
+        } finally {
+            ERRORS.set(outer);
+        }
+        if (!errors.isEmpty()) {
+            Throwable first = errors.get(0);
+            IllegalStateException e = new IllegalStateException("parallel loop failed: " + first, first);
+            for (int i = 1; i < errors.size(); i++) e.addSuppressed(errors.get(i));
+            throw e;
+        }
+    }
+
+    /** The upcall. Never throws. */
+    @SuppressWarnings("unused")
+    private static void parallelFor(MemorySegment fn, MemorySegment closure, long min, long extent) {
+        List<Throwable> sink = ERRORS.get();
+        try {
+            if (extent <= 0) return;
+            Pool p = pool();
+            int chunks = (int) Math.min(p.size, extent);
+            if (IN_PARALLEL.get() || chunks <= 1) {
+                runChunk(fn, min, min + extent, closure, sink);
+                return;
+            }
+            CountDownLatch done = new CountDownLatch(chunks - 1);
+            long base = extent / chunks, rest = extent % chunks;
+            long begin = min;
+            long firstEnd = 0;
+            for (int c = 0; c < chunks; c++) {
+                long end = begin + base + (c < rest ? 1 : 0);
+                if (c == 0) firstEnd = end;
+                else {
+                    long b = begin, e = end;
+                    p.submit(() -> {
+                        try {
+                            runChunk(fn, b, e, closure, sink);
+                        } finally {
+                            done.countDown();
+                        }
+                    });
+                }
+                begin = end;
+            }
+            IN_PARALLEL.set(true);
+            try {
+                runChunk(fn, min, firstEnd, closure, sink);
+            } finally {
+                IN_PARALLEL.set(false);
+            }
+            // The closure lives on this thread's native stack: never return before every chunk is done.
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    done.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+        } catch (Throwable t) {
+            record(sink, t);
+        }
+    }
+
+    private static void runChunk(MemorySegment fn, long begin, long end, MemorySegment closure, List<Throwable> sink) {
+        try {
+            CHUNK.invokeExact(fn, begin, end, closure);
+        } catch (Throwable t) {
+            record(sink, t);
+        }
+    }
+
+    private static void record(List<Throwable> sink, Throwable t) {
+        if (sink != null) {
+            synchronized (sink) {
+                sink.add(t);
+            }
+        } else {
+            System.err.println("tessera: error in a parallel loop outside a kernel call: " + t);
+        }
+    }
+
+    /** A fixed set of daemon workers taking chunks from one queue. */
+    private static final class Pool {
+        final int size;
+        final LinkedBlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
+        final List<Thread> workers = new ArrayList<>();
+        private static final Runnable STOP = () -> {};
+
+        Pool(int size) {
+            this.size = size;
+            for (int i = 0; i < size - 1; i++) {
+                Thread t = new Thread(this::work, "tessera-worker-" + i);
+                t.setDaemon(true);
+                t.start();
+                workers.add(t);
+            }
+        }
+
+        void submit(Runnable r) {
+            queue.add(r);
+        }
+
+        void shutdown() {
+            for (int i = 0; i < workers.size(); i++) queue.add(STOP);
+        }
+
+        private void work() {
+            IN_PARALLEL.set(true);
+            while (true) {
+                Runnable r;
+                try {
+                    r = queue.take();
+                } catch (InterruptedException e) {
+                    continue;
+                }
+                if (r == STOP) return;
+                try {
+                    r.run();
+                } catch (Throwable t) {
+                    System.err.println("tessera: worker error: " + t);
+                }
+            }
+        }
+    }
+}
