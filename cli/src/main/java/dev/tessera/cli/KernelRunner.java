@@ -3,16 +3,14 @@ package dev.tessera.cli;
 import dev.tessera.dsl.Tensor;
 import dev.tessera.ir.Expr;
 import dev.tessera.ir.IntImm;
-import dev.tessera.lower.Lower;
 import dev.tessera.lower.interp.ReferenceInterpreter;
 import dev.tessera.lower.interp.TensorValue;
-import dev.tessera.lower.ir.LoweredFunc;
 import dev.tessera.ops.OperatorInstance;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.target.CompiledKernel;
 import dev.tessera.target.HostBuffer;
 import dev.tessera.target.Target;
-import dev.tessera.target.llvm.LlvmBackend;
+import dev.tessera.target.Kernels;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -32,8 +30,7 @@ final class KernelRunner {
 
     static Result run(String name, OperatorInstance inst, Schedule schedule, int warmup, int repeats) {
         long t0 = System.nanoTime();
-        LoweredFunc f = Lower.lower(schedule, name);
-        CompiledKernel kernel = LlvmBackend.instance().compile(f, Target.host());
+        CompiledKernel kernel = Kernels.compile(schedule, name, Target.host());
         double compileMs = (System.nanoTime() - t0) / 1e6;
 
         Map<Tensor, TensorValue> inputs = new LinkedHashMap<>();

@@ -6,9 +6,6 @@ import dev.tessera.target.Backend;
 import dev.tessera.target.CompiledKernel;
 import dev.tessera.target.Target;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 
 /**
  * The CPU backend: LLVM IR built through the C API, optimized with {@code default<O3>} for the host
@@ -16,8 +13,10 @@ import java.util.function.Supplier;
  * {@code "llvm"}.
  */
 public final class LlvmBackend implements Backend {
-    private static final ConcurrentHashMap<String, LlvmKernel> CACHE = new ConcurrentHashMap<>();
-    private static final AtomicLong HITS = new AtomicLong(), MISSES = new AtomicLong();
+    private static final LlvmBackend INSTANCE = new LlvmBackend();
+
+    /** The backend, for callers that name it directly rather than through {@link Backend#byName}. */
+    public static LlvmBackend instance() { return INSTANCE; }
 
     @Override public String name() { return "llvm"; }
 
@@ -34,32 +33,6 @@ public final class LlvmBackend implements Backend {
         LlvmJit.Compiled c = LlvmJit.get().compile(symbol, ctx -> LlvmCodegen.generate(ctx, f, symbol));
         return new LlvmKernel(f, symbol, c);
     }
-
-    /**
-     * Compiles once per process per {@code cacheKey} (and target): later calls with the same key
-     * return the same kernel without building the LoweredFunc. The key must identify the kernel
-     * (e.g. a workload hash plus the schedule trace).
-     */
-    public CompiledKernel compile(String cacheKey, Supplier<LoweredFunc> func, Target t) {
-        String key = t.fingerprint() + "|" + cacheKey;
-        LlvmKernel k = CACHE.get(key);
-        if (k != null) {
-            HITS.incrementAndGet();
-            return k;
-        }
-        boolean[] compiled = {false};
-        k = CACHE.computeIfAbsent(key, unused -> {
-            compiled[0] = true;
-            return compile(func.get(), t);
-        });
-        (compiled[0] ? MISSES : HITS).incrementAndGet();
-        return k;
-    }
-
-    /** How often {@link #compile(String, Supplier, Target)} found its key cached, process-wide. */
-    public static long cacheHits() { return HITS.get(); }
-    /** How often {@link #compile(String, Supplier, Target)} had to compile, process-wide. */
-    public static long cacheMisses() { return MISSES.get(); }
 
     /** The optimized LLVM IR of the kernel for {@code t}. */
     @Override
