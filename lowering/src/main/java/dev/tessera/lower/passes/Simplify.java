@@ -29,7 +29,7 @@ import java.util.Map;
  * Simplifies every expression of a statement with the ranges of the enclosing loops and lets in
  * scope, and removes what that proves dead: branches whose condition is decided, loops that run
  * at most zero times, predicates that are always true, empty blocks. Loops of extent one become
- * lets; lets of constants and variables are substituted. The result may be an empty {@link Block}.
+ * lets; lets of constants, variables, ramps and broadcasts are substituted. The result may be an empty {@link Block}.
  */
 public final class Simplify {
     private Simplify() {}
@@ -101,9 +101,17 @@ public final class Simplify {
             return min == f.min() && extent == f.extent() && body == f.body() ? f : new For(f.var(), min, extent, f.kind(), body);
         }
 
+        /** {@code v + c} or {@code v - c}: as cheap to recompute as to keep, and clearer substituted. */
+        private static boolean isOffset(Expr e) {
+            return e instanceof dev.tessera.ir.Binary(var op, var a, var b)
+                    && (op == dev.tessera.ir.Binary.Op.ADD || op == dev.tessera.ir.Binary.Op.SUB) && a instanceof Var && b instanceof IntImm;
+        }
+
         /** {@code let var = value in body}, with value already simplified. */
         private Stmt let(Var var, Expr value, Stmt body) {
-            if (value instanceof IntImm || value instanceof FloatImm || value instanceof Var) {
+            // Ramps and broadcasts are substituted too: a vector index must stay visibly a ramp to become a dense access.
+            if (value instanceof IntImm || value instanceof FloatImm || value instanceof Var
+                    || value instanceof dev.tessera.ir.Ramp || value instanceof dev.tessera.ir.Broadcast || isOffset(value)) {
                 substitutions.put(var, value);
                 try {
                     return mutate(body);
