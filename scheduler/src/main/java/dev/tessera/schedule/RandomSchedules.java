@@ -77,7 +77,7 @@ public final class RandomSchedules {
             if (!a.isReduce()) {
                 double t = rnd.nextDouble();
                 if (t < 0.25 && !st.op().isReduction()) tail = TailStrategy.SHIFT_INWARD;
-                else if (t < 0.4 && !st.isOutput()) tail = TailStrategy.ROUND_UP;
+                else if (t < 0.4 && !st.isOutput() && (!st.op().isReduction() || st.rootAxes().contains(a))) tail = TailStrategy.ROUND_UP;
             }
             Long pe = extent.get(a);
             Stage.Parts p;

@@ -17,7 +17,8 @@ public enum TailStrategy {
     SHIFT_INWARD,
     /**
      * Round the extent up to a multiple of the factor and compute the extra points into padding.
-     * Legal on spatial axes of stages that are not outputs (their storage can grow).
+     * Legal on spatial axes of stages that are not outputs (their storage can grow); on a reduction stage only on a
+     * root axis (an inner split would overshoot into the next block and accumulate points twice).
      */
     ROUND_UP;
 

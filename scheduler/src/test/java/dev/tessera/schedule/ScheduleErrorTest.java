@@ -96,6 +96,8 @@ class ScheduleErrorTest {
         fails(() -> s.stage("acc").split("k", 3, TailStrategy.SHIFT_INWARD), "not legal on reduction axis k");
         fails(() -> s.stage("acc").split("i", 3, TailStrategy.SHIFT_INWARD), "shift_inward is not legal on reduction stage acc");
         fails(() -> s.stage("acc").splitParts("i", 3, TailStrategy.ROUND_UP), "round_up needs a split by factor");
+        s.stage("acc").split("j", 8);
+        fails(() -> s.stage("acc").split("j.inner", 3, TailStrategy.ROUND_UP), "accumulate some points twice", "round_up a root axis [i]");
     }
 
     @Test void failedStepsAreNotRecorded() {

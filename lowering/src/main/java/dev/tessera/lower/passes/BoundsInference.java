@@ -39,8 +39,8 @@ public final class BoundsInference {
     private BoundsInference() {}
 
     public static Stmt apply(Stmt body, Schedule schedule, ScheduleToLoops.Regions regions) {
-        Stmt s = new Inferrer(regions).mutate(body);
-        // Outputs are computed over their whole shape.
+        // Outputs are computed over their whole shape; binding that first lets every inner region simplify against it.
+        Stmt s = body;
         List<Stage> stages = schedule.stages();
         for (int i = stages.size() - 1; i >= 0; i--) {
             Stage st = stages.get(i);
@@ -51,6 +51,7 @@ public final class BoundsInference {
                 s = new LetStmt(mins.get(d), Te.c(0), s);
             }
         }
+        s = new Inferrer(regions).mutate(s);
         return s;
     }
 
@@ -106,14 +107,15 @@ public final class BoundsInference {
                     unclippedExtent = box.min() == null || box.max() == null ? shape
                             : Te.min(Te.add(Te.sub(box.max(), box.min()), Te.c(1)), shape);
                 }
-                Expr min = Simplifier.simplify(lo);
-                Expr ext = Simplifier.simplify(Te.max(Te.add(Te.sub(hi, lo), Te.c(1)), Te.c(0)));
+                // The enclosing loops' ranges let the clipping to the domain fold away where it cannot bite.
+                Expr min = Simplifier.simplify(lo, enclosing);
+                Expr ext = Simplifier.simplify(Te.max(Te.add(Te.sub(hi, lo), Te.c(1)), Te.c(0)), enclosing);
                 minValues.add(min);
                 extValues.add(ext);
                 regionSubst.put(mins.get(d), min);
                 regionSubst.put(exts.get(d), ext);
                 // Storage: what is computed here at most, over every iteration of the enclosing loops.
-                Expr need = Simplifier.simplify(unclippedExtent);
+                Expr need = Simplifier.simplify(unclippedExtent, enclosing);
                 // A round-up split writes past the region's end.
                 Expr reach = Exprs.substitute(regions.reach().get(op).get(d), regionSubst);
                 if (!Exprs.isConst(Simplifier.simplify(Te.sub(reach, ext)), 0)) need = Simplifier.simplify(Te.max(need, reach));
