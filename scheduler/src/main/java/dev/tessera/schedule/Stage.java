@@ -145,7 +145,7 @@ public final class Stage {
         if (s.tail() == TailStrategy.ROUND_UP && op.isReduction() && !rootAxes.contains(parent))
             throw new TesseraUserError(where + ": round_up of the split loop " + parent.name() + " on reduction stage " + name()
                     + " would overshoot into the next block and accumulate some points twice; round_up a root axis " + rootAxes.stream()
-                    .filter(a -> !a.isReduce()).map(LoopAxis::name).toList() + ", or use guard");
+                    .filter(a -> !a.isReduce() && leaves.contains(a)).map(LoopAxis::name).toList() + ", or use guard");
         if (s.tail() == TailStrategy.ROUND_UP && s.nparts() > 0)
             throw new TesseraUserError(where + ": round_up needs a split by factor (the padding is what the factor leaves over); "
                     + "split by factor, or use guard or shift_inward");
