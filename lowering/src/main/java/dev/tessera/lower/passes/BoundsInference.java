@@ -119,7 +119,14 @@ public final class BoundsInference {
                 // A round-up split writes past the region's end.
                 Expr reach = Exprs.substitute(regions.reach().get(op).get(d), regionSubst);
                 if (!Exprs.isConst(Simplifier.simplify(Te.sub(reach, ext)), 0)) need = Simplifier.simplify(Te.max(need, reach));
-                storage.add(upperBound(need, shape));
+                Expr store = upperBound(need, shape);
+                storage.add(store);
+                // The storage bounds the extent; saying so gives later passes (unroll) a constant bound interval arithmetic cannot see.
+                if (Exprs.constInt(store) != null && Exprs.constInt(ext) == null) {
+                    ext = Simplifier.simplify(Te.min(ext, store), enclosing);
+                    extValues.set(d, ext);
+                    regionSubst.put(exts.get(d), ext);
+                }
             }
             Stmt out = new Realize(op, List.copyOf(mins), List.copyOf(exts), storage, body);
             for (int d = rank - 1; d >= 0; d--) {
