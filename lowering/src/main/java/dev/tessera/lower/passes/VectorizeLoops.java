@@ -82,6 +82,13 @@ public final class VectorizeLoops {
         final int lanes;
         final Map<Var, Expr> replacements = new HashMap<>();
         Expr predicate; // lanes that run the current statement, or null for all
+        /**
+         * Whether every condition in {@link #predicate} is a lane-dependent guard of a then-branch.
+         * A load whose address is the same in every lane cannot be made invalid by such a guard
+         * (its address does not involve the lane), so it is done once, unpredicated, and broadcast.
+         * A user's select may tie its condition to an address, so under one this does not hold.
+         */
+        boolean invariantLoadsSafe = true;
 
         Vectorizer(int lanes) { this.lanes = lanes; }
 
@@ -104,15 +111,26 @@ public final class VectorizeLoops {
                     if (!c.type().isVector())
                         yield new IfThenElse(c, stmt(i.then()), i.otherwise() == null ? null : stmt(i.otherwise()));
                     Expr saved = predicate;
-                    predicate = and(saved, c);
-                    Stmt t = stmt(i.then());
-                    Stmt o = null;
-                    if (i.otherwise() != null) {
+                    boolean savedSafe = invariantLoadsSafe;
+                    Stmt result;
+                    if (i.otherwise() == null) {
+                        // Conjuncts the same in every lane stay a branch; only the others predicate lanes.
+                        List<Expr> scalar = new ArrayList<>(), vector = new ArrayList<>();
+                        for (Expr x : conjuncts(c)) (x.type().isVector() ? vector : scalar).add(x);
+                        for (Expr x : vector) predicate = and(predicate, x);
+                        Stmt t = stmt(i.then());
+                        result = scalar.isEmpty() ? t : new IfThenElse(scalar.stream().reduce((a, b) -> new Binary(Binary.Op.AND, a, b)).get(), t, null);
+                    } else {
+                        invariantLoadsSafe = false;
+                        predicate = and(saved, c);
+                        Stmt t = stmt(i.then());
                         predicate = and(saved, new Not(c));
-                        o = stmt(i.otherwise());
+                        Stmt o = stmt(i.otherwise());
+                        result = Block.of(t, o);
                     }
                     predicate = saved;
-                    yield Block.of(t, o);
+                    invariantLoadsSafe = savedSafe;
+                    yield result;
                 }
                 case Block b -> {
                     List<Stmt> out = new ArrayList<>();
@@ -134,6 +152,16 @@ public final class VectorizeLoops {
                 case Provide p -> throw new IllegalStateException("vectorize runs after storage flattening");
                 case Realize r -> throw new IllegalStateException("vectorize runs after storage flattening");
             };
+        }
+
+        private static List<Expr> conjuncts(Expr e) {
+            if (e instanceof Binary(var op, var a, var b) && op == Binary.Op.AND) {
+                List<Expr> out = new ArrayList<>(conjuncts(a));
+                out.addAll(conjuncts(b));
+                return out;
+            }
+            if (e instanceof Broadcast(var v, var n)) return conjuncts(v);
+            return List.of(e);
         }
 
         private Expr and(Expr a, Expr b) {
@@ -165,11 +193,14 @@ public final class VectorizeLoops {
                     }
                     // Only the chosen side may read memory: each side's loads are predicated on its lanes.
                     Expr saved = predicate;
+                    boolean savedSafe = invariantLoadsSafe;
+                    invariantLoadsSafe = false;
                     predicate = and(saved, nc);
                     Expr nt = widen(expr(t));
                     predicate = and(saved, new Not(nc));
                     Expr nf = widen(expr(f));
                     predicate = saved;
+                    invariantLoadsSafe = savedSafe;
                     yield new Select(nc, nt, nf);
                 }
                 case dev.tessera.ir.Cast(var t, var v) -> {
@@ -184,7 +215,8 @@ public final class VectorizeLoops {
                 case Load l -> {
                     Expr idx = expr(l.index());
                     Expr p = l.predicate() == null ? null : expr(l.predicate());
-                    if (predicate == null && !idx.type().isVector() && (p == null || !p.type().isVector())) yield new Load(l.buffer(), idx, p);
+                    boolean invariant = !idx.type().isVector() && (p == null || !p.type().isVector());
+                    if (invariant && (predicate == null || invariantLoadsSafe)) yield new Load(l.buffer(), idx, p);
                     yield new Load(l.buffer(), widen(idx), and(predicate, p == null ? null : widen(p)));
                 }
                 case Ramp r -> throw new CannotVectorize();
