@@ -73,6 +73,18 @@ final class KernelRunner {
         }
     }
 
+    /** Median milliseconds from schedule to callable kernel (lower, generate, optimize, JIT), bypassing the compile cache. */
+    static double jitLatencyMs(String name, Schedule schedule, int repeats) {
+        double[] t = new double[repeats];
+        for (int i = 0; i < repeats; i++) {
+            long s = System.nanoTime();
+            Kernels.compileUncached(schedule, name, Target.host());
+            t[i] = (System.nanoTime() - s) / 1e6;
+        }
+        Arrays.sort(t);
+        return t[repeats / 2];
+    }
+
     static long[] shape(Tensor t) {
         long[] s = new long[t.rank()];
         for (int d = 0; d < s.length; d++) {

@@ -1,0 +1,117 @@
+package dev.tessera.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** End-to-end tests of the tessera command, run in-process. */
+class CliTest {
+    record Run(int exit, String out, String err) {}
+
+    static synchronized Run tessera(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true));
+            System.setErr(new PrintStream(err, true));
+            int exit = Main.run(args);
+            return new Run(exit, out.toString(), err.toString());
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test void opsListsEveryOperatorWithItsShapeArguments() {
+        Run r = tessera("ops");
+        assertEquals(0, r.exit());
+        for (String line : new String[] {"add ", "reduce_sum", "softmax", "matmul", "conv2d"}) assertTrue(r.out().contains(line), r.out());
+        assertTrue(r.out().contains("M,N,K"), r.out());
+        assertTrue(r.out().contains("N,C,H,W,F,KH,KW,stride,pad"), r.out());
+    }
+
+    @Test void benchJsonReportsTimeThroughputAndError() throws Exception {
+        Run r = tessera("bench", "matmul", "--shape", "48,40,24", "--json", "--repeats", "3", "--warmup", "1");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out().trim());
+        assertEquals("matmul", j.get("operator").asText());
+        assertTrue(j.get("median_ms").asDouble() > 0);
+        assertTrue(j.get("gflops").asDouble() > 0);
+        assertTrue(j.get("max_abs_error").asDouble() < 1e-4, r.out());
+        assertEquals(48 * 40, j.get("checked_points").asInt(), "small outputs are checked completely");
+    }
+
+    @Test void benchTextForAMemoryBoundOperator() {
+        Run r = tessera("bench", "softmax", "--shape", "33,70", "--repeats", "3");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("median"), r.out());
+        assertTrue(r.out().contains("GB/s"), r.out());
+        assertTrue(r.out().contains("max abs error vs reference"), r.out());
+    }
+
+    @Test void lowerPrintsTheLoopNest() {
+        Run r = tessera("lower", "softmax", "--shape", "4,32");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().startsWith("func softmax(X: f32[4, 32], softmax: f32[4, 32])"), r.out());
+        assertTrue(r.out().contains("parallel for (i, 0, 4)"), r.out());
+        assertTrue(r.out().contains("ramp("), "vectorized: " + r.out());
+    }
+
+    @Test void lowerDumpsEveryPass() {
+        Run r = tessera("lower", "add", "--shape", "8,8", "--dump-passes");
+        assertEquals(0, r.exit(), r.err());
+        for (String pass : new String[] {"schedule_to_loops", "bounds_inference", "storage_flattening", "vectorize_loops", "final"})
+            assertTrue(r.out().contains("// ---- after " + pass), pass);
+    }
+
+    @Test void sourcePrintsLlvmIrWithVectorCode() {
+        Run r = tessera("source", "add", "--shape", "16,64", "--target", "llvm");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("define"), r.out());
+        assertTrue(r.out().contains("<16 x float>"), r.out());
+    }
+
+    @Test void aTraceCanBeEditedAndReplayed(@TempDir Path dir) throws Exception {
+        Run t = tessera("trace", "matmul", "--shape", "32,32,32");
+        assertEquals(0, t.exit(), t.err());
+        assertTrue(t.out().contains("\"step\":\"compute_at\""), t.out());
+        Path file = dir.resolve("s.json");
+        Files.writeString(file, t.out());
+        Run b = tessera("bench", "matmul", "--shape", "32,32,32", "--schedule", file.toString(), "--json", "--repeats", "2");
+        assertEquals(0, b.exit(), b.err());
+        assertTrue(b.out().contains("\"max_abs_error\":0.0") || b.out().contains("\"max_abs_error\""), b.out());
+    }
+
+    @Test void userErrorsAreMessagesNotStackTraces(@TempDir Path dir) throws Exception {
+        Run unknown = tessera("bench", "gemm");
+        assertEquals(2, unknown.exit());
+        assertTrue(unknown.err().contains("unknown operator 'gemm'; known operators: add, reduce_sum, softmax, matmul, conv2d"), unknown.err());
+        assertTrue(!unknown.err().contains("\tat "), "no stack trace: " + unknown.err());
+
+        Run shape = tessera("bench", "matmul", "--shape", "64,64");
+        assertEquals(2, shape.exit());
+        assertTrue(shape.err().contains("matmul takes 3 shape arguments M,N,K"), shape.err());
+
+        Run target = tessera("bench", "add", "--shape", "8,8", "--target", "tpu");
+        assertEquals(2, target.exit());
+        assertTrue(target.err().contains("unknown target 'tpu'"), target.err());
+
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, "[{\"step\":\"split\",\"stage\":\"matmul\",\"axis\":\"q\",\"factor\":4,\"nparts\":0,\"tail\":\"guard\"}]");
+        Run sched = tessera("lower", "matmul", "--shape", "8,8,8", "--schedule", bad.toString());
+        assertEquals(2, sched.exit());
+        assertTrue(sched.err().contains("split(matmul, q, factor=4)") && sched.err().contains("[i, j]"), sched.err());
+
+        Run missing = tessera("lower", "matmul", "--schedule", dir.resolve("nope.json").toString());
+        assertEquals(2, missing.exit());
+        assertTrue(missing.err().contains("cannot read schedule file"), missing.err());
+    }
+}
