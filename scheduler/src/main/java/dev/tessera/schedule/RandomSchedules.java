@@ -47,11 +47,7 @@ public final class RandomSchedules {
                 if (s.isDownstream(c, st) && !(c.attachment() instanceof Attachment.Inline)) consumers.add(c);
             if (!consumers.isEmpty()) {
                 Stage c = consumers.get(rnd.nextInt(consumers.size()));
-                List<LoopAxis> legal = new ArrayList<>();
-                for (LoopAxis a : c.leafAxes()) {
-                    if (c.loopKind(a) == LoopKind.VECTORIZED) break;
-                    legal.add(a);
-                }
+                List<LoopAxis> legal = legalLevels(s, st, c);
                 if (!legal.isEmpty()) {
                     st.computeAt(c, legal.get(rnd.nextInt(legal.size())));
                     return false;
@@ -59,6 +55,37 @@ public final class RandomSchedules {
             }
         }
         return true;
+    }
+
+    /**
+     * Loops of {@code c} where {@code st} can be computed: outside any vectorized loop, and enclosing
+     * every stage that reads {@code st} (through inlined stages), so no reader is left outside.
+     */
+    private static List<LoopAxis> legalLevels(Schedule s, Stage st, Stage c) {
+        List<LoopAxis> leaves = c.leafAxes();
+        int deepest = leaves.size();
+        for (int i = 0; i < leaves.size(); i++)
+            if (c.loopKind(leaves.get(i)) == LoopKind.VECTORIZED) { deepest = i; break; }
+        for (Stage reader : effectiveReaders(s, st)) {
+            if (reader == c) continue;
+            // The reader must sit inside c: find where its chain of attachments enters c's loops.
+            int at = -1;
+            for (Stage x = reader; x.attachment() instanceof Attachment.At a; x = a.consumer())
+                if (a.consumer() == c) { at = leaves.indexOf(a.axis()); break; }
+            if (at < 0) return List.of();
+            deepest = Math.min(deepest, at + 1);
+        }
+        return new ArrayList<>(leaves.subList(0, deepest));
+    }
+
+    /** The stored stages that read {@code st}, looking through inlined readers. */
+    private static List<Stage> effectiveReaders(Schedule s, Stage st) {
+        List<Stage> out = new ArrayList<>();
+        for (Stage r : s.readers(st)) {
+            if (r.attachment() instanceof Attachment.Inline) out.addAll(effectiveReaders(s, r));
+            else out.add(r);
+        }
+        return out;
     }
 
     private static void transformLoops(Stage st, Random rnd, boolean atRoot) {
