@@ -22,7 +22,7 @@ public final class ScalarOps {
                 case SUB -> fit(a - b, s);
                 case MUL -> fit(a * b, s);
                 case DIV -> fit(a / b, s);
-                case MOD -> fit(a - b * Math.floor(a / b), s);
+                case MOD -> fit(a - fit(b * Math.floor(fit(a / b, s)), s), s); // rounded step by step, as compiled code runs it
                 case MIN -> fit(Math.min(a, b), s);
                 case MAX -> fit(Math.max(a, b), s);
                 default -> compare(op, a, b);
@@ -61,13 +61,7 @@ public final class ScalarOps {
         DType t = to.scalar();
         if (t.isBool()) return v != 0 ? 1 : 0;
         if (t.isFloat()) return Numerics.roundTo(v, t);
-        if (from.isFloat()) {
-            if (Double.isNaN(v)) return 0;
-            double lo = t.isUInt() ? 0 : (t.bits() == 64 ? Long.MIN_VALUE : -Math.pow(2, t.bits() - 1));
-            double hi = t.isUInt() ? Math.pow(2, t.bits()) - 1 : (t.bits() == 64 ? Long.MAX_VALUE : Math.pow(2, t.bits() - 1) - 1);
-            double c = Math.max(lo, Math.min(hi, v < 0 ? Math.ceil(v) : Math.floor(v)));
-            return c;
-        }
+        if (from.isFloat()) return ScalarMath.floatToInt(v, t);
         return IntImm.wrap((long) v, t);
     }
 
@@ -89,40 +83,8 @@ public final class ScalarOps {
             case ABS -> Math.abs(x);
             case FLOOR -> Math.floor(x);
             case CEIL -> Math.ceil(x);
-            case ERF -> erf(x);
+            case ERF -> ScalarMath.erf(x);
         };
         return fit(r, s);
-    }
-
-    /** The error function, accurate to about 1e-15 (a Maclaurin series below 2, a continued fraction for erfc above). */
-    public static double erf(double x) {
-        if (Double.isNaN(x)) return x;
-        double ax = Math.abs(x);
-        if (ax < 2) {
-            // Maclaurin series converges fast here.
-            double sum = 0, term = x, x2 = x * x;
-            for (int n = 0; n < 80; n++) {
-                sum += term / (2 * n + 1);
-                term *= -x2 / (n + 1);
-            }
-            return 2 / Math.sqrt(Math.PI) * sum;
-        }
-        if (ax > 6) return Math.signum(x);
-        // Continued fraction for erfc (Lentz), then erf = 1 - erfc.
-        double tiny = 1e-300, f = ax, c = ax, d = 0;
-        for (int n = 1; n < 300; n++) {
-            double an = n / 2.0;
-            double bn = ax;
-            d = bn + an * d;
-            if (Math.abs(d) < tiny) d = tiny;
-            c = bn + an / c;
-            if (Math.abs(c) < tiny) c = tiny;
-            d = 1 / d;
-            double delta = c * d;
-            f *= delta;
-            if (Math.abs(delta - 1) < 1e-16) break;
-        }
-        double erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
-        return Math.signum(x) * (1 - erfc);
     }
 }

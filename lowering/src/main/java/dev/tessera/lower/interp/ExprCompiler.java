@@ -1,5 +1,7 @@
 package dev.tessera.lower.interp;
 
+import dev.tessera.ir.ScalarMath;
+
 import dev.tessera.TesseraUserError;
 import dev.tessera.dsl.Tensor;
 import dev.tessera.ir.Binary;

@@ -1,5 +1,7 @@
 package dev.tessera.lower.interp;
 
+import dev.tessera.ir.ScalarMath;
+
 import dev.tessera.dsl.ComputeOp;
 import dev.tessera.ir.DType;
 import dev.tessera.ir.Expr;

@@ -1,5 +1,7 @@
 package dev.tessera.lower.interp;
 
+import dev.tessera.ir.ScalarMath;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

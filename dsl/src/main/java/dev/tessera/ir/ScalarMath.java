@@ -1,7 +1,5 @@
-package dev.tessera.lower.interp;
+package dev.tessera.ir;
 
-import dev.tessera.ir.DType;
-import dev.tessera.ir.Numerics;
 
 /** Scalar conversions and math functions with Tessera's exact semantics, as the reference interpreter applies them. */
 public final class ScalarMath {
