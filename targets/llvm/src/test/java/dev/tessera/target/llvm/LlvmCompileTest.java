@@ -80,14 +80,26 @@ class LlvmCompileTest {
     }
 
     @Test
-    void cacheKeyCompilesOncePerProcess() {
-        AtomicInteger built = new AtomicInteger();
-        long hits = LlvmBackend.cacheHits();
-        CompiledKernel first = BACKEND.compile("vadd-test-key", () -> { built.incrementAndGet(); return LlvmBasicTest.vectorAdd(); }, HOST);
-        CompiledKernel second = BACKEND.compile("vadd-test-key", () -> { built.incrementAndGet(); return LlvmBasicTest.vectorAdd(); }, HOST);
-        assertSame(first, second);
-        assertEquals(1, built.get());
-        assertEquals(hits + 1, LlvmBackend.cacheHits());
+    void theSameComputeScheduleAndTargetCompileOncePerProcess() {
+        var op = dev.tessera.ops.Operators.get("add");
+        var first = dev.tessera.schedule.Schedule.create(op.build(new long[] {8, 40}).outputs());
+        op.applyDefaultSchedule(first);
+        // Built again from scratch: a different object graph, the same structure.
+        var again = dev.tessera.schedule.Schedule.create(op.build(new long[] {8, 40}).outputs());
+        op.applyDefaultSchedule(again);
+        long misses = dev.tessera.target.Kernels.cacheMisses(), hits = dev.tessera.target.Kernels.cacheHits();
+        CompiledKernel k1 = dev.tessera.target.Kernels.compile(first, "add", HOST);
+        CompiledKernel k2 = dev.tessera.target.Kernels.compile(again, "add", HOST);
+        assertSame(k1, k2);
+        assertEquals(misses + 1, dev.tessera.target.Kernels.cacheMisses());
+        assertEquals(hits + 1, dev.tessera.target.Kernels.cacheHits());
+        // Another trace, or another shape, is another kernel.
+        var other = dev.tessera.schedule.Schedule.create(op.build(new long[] {8, 40}).outputs());
+        other.stage("add").parallel("i");
+        assertNotSame(k1, dev.tessera.target.Kernels.compile(other, "add", HOST));
+        var wider = dev.tessera.schedule.Schedule.create(op.build(new long[] {8, 48}).outputs());
+        op.applyDefaultSchedule(wider);
+        assertNotSame(k1, dev.tessera.target.Kernels.compile(wider, "add", HOST));
     }
 
     @Test
