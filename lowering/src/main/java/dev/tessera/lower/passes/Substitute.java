@@ -1,6 +1,7 @@
 package dev.tessera.lower.passes;
 
 import dev.tessera.ir.Expr;
+import dev.tessera.ir.Exprs;
 import dev.tessera.ir.Var;
 import dev.tessera.lower.ir.For;
 import dev.tessera.lower.ir.LetStmt;
@@ -22,11 +23,7 @@ public final class Substitute {
         if (map.isEmpty()) return s;
         return new StmtMutator() {
             @Override public Expr mutate(Expr e) {
-                if (e instanceof Var v) {
-                    Expr r = map.get(v);
-                    return r == null ? v : r;
-                }
-                return mutateChildren(e);
+                return Exprs.substitute(e, map);
             }
 
             @Override public Stmt mutate(Stmt x) {
