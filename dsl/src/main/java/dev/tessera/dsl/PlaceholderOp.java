@@ -6,6 +6,8 @@ import java.util.List;
 
 /** An input tensor supplied by the caller. Equality is identity. */
 public final class PlaceholderOp implements Operation {
+    private static final java.util.concurrent.atomic.AtomicLong CREATED = new java.util.concurrent.atomic.AtomicLong();
+    private final long creationOrder = CREATED.incrementAndGet();
     private final String name;
     private final Tensor output;
 
@@ -15,6 +17,9 @@ public final class PlaceholderOp implements Operation {
     }
 
     @Override public String name() { return name; }
+
+    /** Placeholders made earlier have smaller numbers: kernels take their inputs in declaration order. */
+    public long creationOrder() { return creationOrder; }
     @Override public List<Tensor> outputs() { return List.of(output); }
     @Override public List<Tensor> inputs() { return List.of(); }
     @Override public String toString() { return "placeholder " + name; }

@@ -34,6 +34,7 @@ public final class Schedule {
         Set<Operation> visited = new LinkedHashSet<>();
         List<Tensor> ins = new ArrayList<>();
         for (Tensor t : outs) visit(t.op(), visited, ins);
+        ins.sort(java.util.Comparator.comparingLong(t -> ((PlaceholderOp) t.op()).creationOrder()));
         this.inputs = List.copyOf(ins);
         Set<Operation> outputOps = new LinkedHashSet<>();
         for (Tensor t : outs) outputOps.add(t.op());
@@ -67,7 +68,7 @@ public final class Schedule {
     /** The output tensors (all outputs of each output operation). */
     public List<Tensor> outputs() { return outputs; }
 
-    /** The placeholders the operator reads, in first-use order. */
+    /** The placeholders the operator reads, in the order they were declared: the kernel's input order. */
     public List<Tensor> inputs() { return inputs; }
 
     /** Stages, producers before consumers. */

@@ -91,6 +91,50 @@ class DifferentialTest {
         System.out.printf("%s: %d random schedules compiled and matched the reference (%d rejected by lowering)%n", name, compiled, rejected);
     }
 
+    /** Operators a user writes: a tuple reduction (argmax) and mixed dtypes with casts and math, under random schedules. */
+    static Stream<Arguments> customOperators() {
+        return Stream.of(Arguments.of("argmax"), Arguments.of("mixed_dtypes"));
+    }
+
+    static OperatorInstance custom(String name) {
+        dev.tessera.ir.Var rows = dev.tessera.dsl.Te.shapeVar("rows");
+        if (name.equals("argmax")) {
+            Tensor x = dev.tessera.dsl.Te.placeholder("x", dev.tessera.ir.DType.F32, rows, dev.tessera.dsl.Te.c(23));
+            var k = dev.tessera.dsl.Te.reduceAxis("k", 23);
+            var argmax = dev.tessera.ir.Reducer.of("argmax", List.of(dev.tessera.ir.DType.I64, dev.tessera.ir.DType.F32),
+                    (a, b) -> List.of(dev.tessera.dsl.Te.select(b.get(1).gt(a.get(1)), b.get(0), a.get(0)), dev.tessera.dsl.Te.max(a.get(1), b.get(1))),
+                    List.of(dev.tessera.dsl.Te.c(-1), dev.tessera.dsl.Te.lowest(dev.tessera.ir.DType.F32)));
+            List<Tensor> out = dev.tessera.dsl.Te.computeMulti("argmax", List.of(rows), List.of("i"), v -> dev.tessera.dsl.Te.reduce(argmax,
+                    List.of(k.var(), x.at(v.get(0), k.var())), List.of(k), dev.tessera.ir.IntImm.bool(true)));
+            return new OperatorInstance(List.of(x), out, new long[] {-1});
+        }
+        Tensor h = dev.tessera.dsl.Te.placeholder("h", dev.tessera.ir.DType.F16, rows, dev.tessera.dsl.Te.c(19));
+        Tensor n = dev.tessera.dsl.Te.placeholder("n", dev.tessera.ir.DType.I32, rows, dev.tessera.dsl.Te.c(19));
+        Tensor out = dev.tessera.dsl.Te.compute("mixed", List.of(rows, dev.tessera.dsl.Te.c(19)), List.of("i", "j"), v -> {
+            Expr hv = h.at(v.get(0), v.get(1)), nv = n.at(v.get(0), v.get(1));
+            Expr q = nv.div(dev.tessera.dsl.Te.constant(dev.tessera.ir.DType.I32, 3)).add(nv.mod(dev.tessera.dsl.Te.constant(dev.tessera.ir.DType.I32, -4)));
+            Expr f = dev.tessera.dsl.Te.sigmoid(hv).add(dev.tessera.dsl.Te.erf(hv)).mul(dev.tessera.dsl.Te.tanh(hv.cast(dev.tessera.ir.DType.F32)));
+            return dev.tessera.dsl.Te.select(nv.gt(0), f.add(q.cast(dev.tessera.ir.DType.F32)), dev.tessera.dsl.Te.abs(f).neg());
+        });
+        return new OperatorInstance(List.of(h, n), List.of(out), new long[] {-1});
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("customOperators")
+    void userDefinedOperatorsMatchTheReference(String name) {
+        int count = Math.max(1, SCHEDULES / 4);
+        for (long seed = 0; seed < count; seed++) {
+            OperatorInstance inst = custom(name);
+            Schedule s = RandomSchedules.sample(inst.outputs(), seed);
+            CompiledKernel k = LlvmBackend.instance().compile(Lower.lower(s, name), Target.host());
+            for (long lead : SYMBOLIC_SIZES) {
+                String problem = runAndCompare(inst, k, lead, seed);
+                if (problem != null) throw new AssertionError(failure(name, seed, new long[0], true, s, "rows " + lead + ": " + problem));
+            }
+        }
+        System.out.printf("%s: %d random schedules compiled and matched the reference%n", name, count);
+    }
+
     private static String failure(String op, long seed, long[] shape, boolean symbolic, Schedule s, String what) {
         return op + " seed " + seed + " shape " + java.util.Arrays.toString(shape) + (symbolic ? " (symbolic leading dimension)" : "")
                 + ": " + what + "\n  trace: " + TraceJson.write(s.trace());
