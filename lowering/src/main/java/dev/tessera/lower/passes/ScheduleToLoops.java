@@ -2,9 +2,7 @@ package dev.tessera.lower.passes;
 
 import dev.tessera.TesseraUserError;
 import dev.tessera.dsl.ComputeOp;
-import dev.tessera.dsl.PlaceholderOp;
 import dev.tessera.dsl.Te;
-import dev.tessera.dsl.Tensor;
 import dev.tessera.ir.Axis;
 import dev.tessera.ir.Expr;
 import dev.tessera.ir.ExprMutator;
@@ -332,7 +330,7 @@ public final class ScheduleToLoops {
             return new ExprMutator() {
                 @Override public Expr mutate(Expr x) {
                     Expr m = mutateChildren(x);
-                    if (m instanceof TensorRead tr && !(tr.tensor().op() instanceof ComputeOp c && schedule.stage(tr.tensor()).attachment() instanceof Attachment.Inline)) {
+                    if (m instanceof TensorRead tr) { // inlined stages are already substituted
                         List<Expr> idx = new ArrayList<>();
                         for (int d = 0; d < tr.indices().size(); d++)
                             idx.add(Te.max(Te.min(tr.indices().get(d), Te.sub(tr.tensor().shape().get(d), Te.c(1))), Te.c(0)));
@@ -355,7 +353,4 @@ public final class ScheduleToLoops {
             return Te.div(Te.add(a, Te.c(b - 1)), Te.c(b));
         }
     }
-
-    /** Whether an operation is an input (its tensors come from the caller). */
-    static boolean isInput(Tensor t) { return t.op() instanceof PlaceholderOp; }
 }
