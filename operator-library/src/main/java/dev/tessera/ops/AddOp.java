@@ -13,6 +13,7 @@ public final class AddOp implements Operator {
     @Override public String name() { return "add"; }
     @Override public String shapeHelp() { return "M,N"; }
     @Override public List<String> defaultShapes() { return List.of("1024,1024", "4096,1024"); }
+    @Override public List<String> testShapes() { return List.of("9,21", "4,33"); }
 
     @Override public OperatorInstance define(long[] s, boolean symbolic) {
         Expr m = ShapeArgs.leading("M", s[0], symbolic), n = Te.c(s[1]);

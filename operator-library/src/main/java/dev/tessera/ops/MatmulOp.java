@@ -18,6 +18,7 @@ public final class MatmulOp implements Operator {
     @Override public String name() { return "matmul"; }
     @Override public String shapeHelp() { return "M,N,K"; }
     @Override public List<String> defaultShapes() { return List.of("1024,1024,1024", "512,768,3072"); }
+    @Override public List<String> testShapes() { return List.of("11,19,9", "16,32,8"); }
 
     @Override public OperatorInstance define(long[] s, boolean symbolic) {
         Expr m = ShapeArgs.leading("M", s[0], symbolic), n = Te.c(s[1]), kk = Te.c(s[2]);

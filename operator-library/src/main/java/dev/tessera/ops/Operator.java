@@ -3,6 +3,7 @@ package dev.tessera.ops;
 import dev.tessera.TesseraUserError;
 import dev.tessera.schedule.Schedule;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A built-in operator: its compute definition for given shape arguments, a symbolic variant whose
@@ -18,6 +19,13 @@ public interface Operator {
 
     /** Representative shape arguments (comma-separated, in {@link #shapeHelp()} order) for benchmarks and smoke runs. */
     List<String> defaultShapes();
+
+    /**
+     * Small shapes with awkward sizes (tails, guards, odd channel counts) on which the differential
+     * suite checks random schedules against the reference interpreter; the first is also used for the
+     * symbolic-leading-dimension variant.
+     */
+    List<String> testShapes();
 
     /** Validates shape arguments (count, positivity; operators add their own rules), raising {@link TesseraUserError}. */
     default long[] checkShape(long[] shapeArgs) { return ShapeArgs.check(this, shapeArgs); }
@@ -43,6 +51,18 @@ public interface Operator {
      * outer loop, the innermost spatial loop split by 16 (guarded tail) and vectorized.
      */
     void applyDefaultSchedule(Schedule s);
+
+    /**
+     * The tunable schedule's knobs for these shape arguments (split factors, placements, annotations
+     * as numbered choices); empty when the operator has no template. The autotuner searches them.
+     */
+    default List<Knob> knobs(long[] shapeArgs) { return List.of(); }
+
+    /**
+     * Applies the tunable schedule with one value per knob (missing knobs take their defaults).
+     * Operators without knobs apply their default schedule.
+     */
+    default void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) { applyDefaultSchedule(s); }
 
     /** Floating-point operations of one run. */
     double flops(long[] shapeArgs);

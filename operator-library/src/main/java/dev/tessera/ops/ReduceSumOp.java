@@ -14,6 +14,7 @@ public final class ReduceSumOp implements Operator {
     @Override public String name() { return "reduce_sum"; }
     @Override public String shapeHelp() { return "M,N"; }
     @Override public List<String> defaultShapes() { return List.of("4096,1024", "1024,4096"); }
+    @Override public List<String> testShapes() { return List.of("7,19", "17,5"); }
 
     @Override public OperatorInstance define(long[] s, boolean symbolic) {
         Expr m = ShapeArgs.leading("M", s[0], symbolic), n = Te.c(s[1]);

@@ -18,6 +18,7 @@ public final class SoftmaxOp implements Operator {
     @Override public String name() { return "softmax"; }
     @Override public String shapeHelp() { return "M,N"; }
     @Override public List<String> defaultShapes() { return List.of("4096,1024", "1024,4096"); }
+    @Override public List<String> testShapes() { return List.of("6,13", "3,32"); }
 
     @Override public OperatorInstance define(long[] s, boolean symbolic) {
         Expr m = ShapeArgs.leading("M", s[0], symbolic), n = Te.c(s[1]);

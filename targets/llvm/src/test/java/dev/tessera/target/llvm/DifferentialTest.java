@@ -39,14 +39,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 class DifferentialTest {
     static final int SCHEDULES = Integer.getInteger("tessera.differential.schedules", 200);
 
-    /** Small shapes with awkward sizes, per operator, so tails and guards are exercised. */
-    static final Map<String, List<long[]>> SHAPES = Map.of(
-            "add", List.of(new long[] {9, 21}, new long[] {4, 33}),
-            "reduce_sum", List.of(new long[] {7, 19}, new long[] {17, 5}),
-            "softmax", List.of(new long[] {6, 13}, new long[] {3, 32}),
-            "matmul", List.of(new long[] {11, 19, 9}, new long[] {16, 32, 8}),
-            "conv2d", List.of(new long[] {1, 3, 7, 6, 4, 3, 3, 2, 1}, new long[] {2, 2, 5, 5, 3, 3, 3, 1, 0}));
-
     /** Leading sizes a symbolic instance is called with. */
     static final long[] SYMBOLIC_SIZES = {5, 13};
 
@@ -58,7 +50,7 @@ class DifferentialTest {
     @MethodSource("operators")
     void randomSchedulesMatchTheReference(String name) {
         Operator op = Operators.get(name);
-        List<long[]> shapes = SHAPES.get(name);
+        List<long[]> shapes = op.testShapes().stream().map(op::parseShape).toList();
         int compiled = 0, rejected = 0;
         for (long seed = 0; compiled < SCHEDULES; seed++) {
             // Rotate: concrete shape 0, concrete shape 1, symbolic leading dimension.
