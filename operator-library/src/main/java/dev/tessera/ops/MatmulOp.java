@@ -6,24 +6,29 @@ import dev.tessera.ir.Axis;
 import dev.tessera.ir.DType;
 import dev.tessera.ir.Expr;
 import dev.tessera.schedule.Schedule;
-import dev.tessera.schedule.Stage;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Matrix multiplication {@code C[i, j] = sum_k A[i, k] * B[k, j]}, f32, with A of shape [M, K] and B
- * of shape [K, N]. Defined in Halide's classic two-stage form so that a schedule can accumulate in
- * a small tile: {@code matmul_acc} is the reduction, {@code matmul} (the output) copies it.
+ * Matrix multiplication {@code C[i, j] = sum_k A[i, k] * B[k, j]}, f32 or f64, with A of shape
+ * [M, K] and B of shape [K, N]. Defined in Halide's classic two-stage form so that a schedule can
+ * accumulate in a small tile: {@code matmul_acc} is the reduction, {@code matmul} (the output)
+ * copies it. The schedule is {@link MatmulSchedule}'s.
  */
 public final class MatmulOp implements Operator {
     @Override public String name() { return "matmul"; }
     @Override public String shapeHelp() { return "M,N,K"; }
     @Override public List<String> defaultShapes() { return List.of("1024,1024,1024", "512,768,3072"); }
     @Override public List<String> testShapes() { return List.of("11,19,9", "16,32,8"); }
+    @Override public List<DType> dtypes() { return List.of(DType.F32, DType.F64); }
 
-    @Override public OperatorInstance define(long[] s, boolean symbolic) {
+    @Override public OperatorInstance define(long[] s, boolean symbolic) { return define(s, symbolic, DType.F32); }
+
+    @Override public OperatorInstance define(long[] s, boolean symbolic, DType dtype) {
+        checkDtype(dtype);
         Expr m = ShapeArgs.leading("M", s[0], symbolic), n = Te.c(s[1]), kk = Te.c(s[2]);
-        Tensor a = Te.placeholder("A", DType.F32, m, kk);
-        Tensor b = Te.placeholder("B", DType.F32, kk, n);
+        Tensor a = Te.placeholder("A", dtype, m, kk);
+        Tensor b = Te.placeholder("B", dtype, kk, n);
         Axis k = Te.reduceAxis("k", kk);
         Tensor acc = Te.compute("matmul_acc", List.of(m, n), List.of("i", "j"),
                 v -> Te.sum(a.at(v.get(0), k.var()).mul(b.at(k.var(), v.get(1))), k));
@@ -32,33 +37,18 @@ public final class MatmulOp implements Operator {
     }
 
     /**
-     * Output tiles of 8 x 32 (i x j), parallel over the outer i loop. {@code matmul_acc} is computed
-     * per tile at the output's {@code j.outer} loop, accumulating an 8 x 32 block (16 zmm registers):
-     * loops {@code i.outer, k, i.inner (unrolled), j.outer (unrolled), j.inner (16 lanes, vectorized)}.
+     * Register-blocked: each 4 x 4-vector output tile (4x64 in f32, 4x32 in f64) accumulates in 16
+     * AVX-512 registers over the whole k loop, then is copied out; column panels are the outer,
+     * parallel loop. See {@link MatmulSchedule}.
      */
-    /**
-     * Register-blocked: each 4x64 output tile accumulates in 16 AVX-512 registers (4 rows x 4
-     * vectors of 16) over the whole k loop, then is copied out. Column panels are the outer,
-     * parallel loop, so a panel of B (K x 64) stays in L2 while the rows of A stream past it.
-     * Measured on the 2-core Zen 4 machine: 4x64 ~200 GFLOP/s at 1024^3, ahead of 6x64 (171),
-     * 12x32 (124) and the 8x32 row-panel order (122).
-     */
-    @Override public void applyDefaultSchedule(Schedule s) {
-        Stage out = s.stage("matmul");
-        Stage.Parts j = out.split("j", 64);
-        Stage.Parts i = out.split("i", 4);
-        out.reorder(j.outer(), i.outer(), i.inner(), j.inner());
-        out.parallel(j.outer());
-        Stage.Parts jv = out.split(j.inner(), 16);
-        out.vectorize(jv.inner());
+    @Override public void applyDefaultSchedule(Schedule s) { schedule(s, Map.of()); }
 
-        Stage acc = s.stage("matmul_acc");
-        acc.computeAt(out, i.outer());
-        Stage.Parts aj = acc.split("j", 16);
-        acc.reorder("k", "i", aj.outer().name(), aj.inner().name());
-        acc.unroll("i");
-        acc.unroll(aj.outer());
-        acc.vectorize(aj.inner());
+    @Override public List<Knob> knobs(long[] shapeArgs) { return MatmulSchedule.knobs(); }
+
+    @Override public void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) { schedule(s, config); }
+
+    private void schedule(Schedule s, Map<String, Long> config) {
+        MatmulSchedule.apply(s, "matmul", "matmul_acc", false, Knob.resolve(name(), MatmulSchedule.knobs(), config));
     }
 
     @Override public double flops(long[] a) { return 2.0 * a[0] * a[1] * a[2]; }

@@ -1,14 +1,22 @@
 package dev.tessera.ops;
 
 import dev.tessera.TesseraUserError;
+import dev.tessera.ir.DType;
 import dev.tessera.schedule.Schedule;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * A built-in operator: its compute definition for given shape arguments, a symbolic variant whose
  * leading dimension is a shape variable, a default CPU schedule, and its work and traffic for
  * reporting achieved rates.
+ *
+ * <p>Two optional dimensions configure an operator beyond its shape. Its <em>dtype</em> is chosen
+ * per build among {@link #dtypes()} (f32 unless an operator lists more, e.g. matmul's f64). Its
+ * <em>attributes</em> ({@link #attributes()}, e.g. dense's {@code activation=relu}) are named choices
+ * among listed values, set with {@link #withAttributes}, which returns the configured operator; the
+ * registry holds each operator with its default attributes.
  */
 public interface Operator {
     /** The snake_case name the CLI and tuning logs use, e.g. "matmul". */
@@ -36,6 +44,67 @@ public interface Operator {
     /** The definition for concrete shape arguments; raises {@link TesseraUserError} on a wrong count or a non-positive value. */
     default OperatorInstance build(long[] shapeArgs) { return define(checkShape(shapeArgs), false); }
 
+    // ---- dtypes ----
+
+    /** The element dtypes this operator is defined for; the first is the default. */
+    default List<DType> dtypes() { return List.of(DType.F32); }
+
+    /** Returns {@code dtype} if this operator supports it; raises {@link TesseraUserError} listing the supported ones otherwise. */
+    default DType checkDtype(DType dtype) {
+        if (!dtypes().contains(dtype))
+            throw new TesseraUserError(name() + " does not support dtype " + dtype + "; supported dtypes: "
+                    + dtypes().stream().map(DType::toString).collect(Collectors.joining(", ")));
+        return dtype;
+    }
+
+    /**
+     * The definition in a given dtype. Operators with one dtype keep this default, which checks the
+     * dtype and delegates to {@link #define(long[], boolean)}; operators with several override it
+     * (and make the two-argument form use their default dtype).
+     */
+    default OperatorInstance define(long[] checkedShapeArgs, boolean symbolicLeading, DType dtype) {
+        checkDtype(dtype);
+        return define(checkedShapeArgs, symbolicLeading);
+    }
+
+    /** {@link #build(long[])} in a given dtype; raises {@link TesseraUserError} for an unsupported one. */
+    default OperatorInstance build(long[] shapeArgs, DType dtype) {
+        checkDtype(dtype);
+        return define(checkShape(shapeArgs), false, dtype);
+    }
+
+    /** {@link #buildSymbolic(long[])} in a given dtype. */
+    default OperatorInstance buildSymbolic(long[] shapeArgs, DType dtype) {
+        checkDtype(dtype);
+        long[] a = shapeArgs.clone();
+        if (a.length > 0) a[0] = 1;
+        return define(checkShape(a), true, dtype);
+    }
+
+    // ---- attributes ----
+
+    /** The attributes this operator takes, with their legal values and defaults; empty for most operators. */
+    default List<Attribute> attributes() { return List.of(); }
+
+    /** The value of every attribute of this (configured) operator, in {@link #attributes()} order. */
+    default Map<String, String> attributeValues() { return Map.of(); }
+
+    /**
+     * This operator with some attributes set (the others keep their current values). Raises
+     * {@link TesseraUserError} for an unknown attribute or an illegal value, listing the legal ones.
+     */
+    default Operator withAttributes(Map<String, String> values) {
+        Attribute.resolve(this, values);
+        return this;
+    }
+
+    /** The name with the attribute values, e.g. {@code dense[activation=relu]}; just the name for an operator without attributes. */
+    default String describe() {
+        Map<String, String> v = attributeValues();
+        if (v.isEmpty()) return name();
+        return name() + v.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(",", "[", "]"));
+    }
+
     /** The definition with the leading dimension (batch or rows) a {@code Te.shapeVar}, the rest from the first default shape. */
     default OperatorInstance buildSymbolic() { return buildSymbolic(parseShape(defaultShapes().get(0))); }
 
@@ -55,20 +124,30 @@ public interface Operator {
     /**
      * The tunable schedule's knobs for these shape arguments (split factors, placements, annotations
      * as numbered choices); empty when the operator has no template. The autotuner searches them.
+     * Each knob's default is the default schedule's choice, so that applying the tunable schedule
+     * with an empty configuration gives exactly {@link #applyDefaultSchedule}'s trace. Widths in
+     * vectors (not lanes) keep the knobs the same for every dtype.
      */
     default List<Knob> knobs(long[] shapeArgs) { return List.of(); }
 
     /**
      * Applies the tunable schedule with one value per knob (missing knobs take their defaults).
-     * Operators without knobs apply their default schedule.
+     * Operators without knobs apply their default schedule. Raises {@link TesseraUserError} for a
+     * knob the operator does not have or a value that is not one of its choices.
      */
-    default void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) { applyDefaultSchedule(s); }
+    default void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) {
+        Knob.resolve(name(), knobs(shapeArgs), config);
+        applyDefaultSchedule(s);
+    }
 
     /** Floating-point operations of one run. */
     double flops(long[] shapeArgs);
 
-    /** Bytes that must move to and from memory in one run (each input read once, each output written once). */
+    /** Bytes that must move to and from memory in one run (each input read once, each output written once), in f32. */
     double bytes(long[] shapeArgs);
+
+    /** {@link #bytes(long[])} for elements of another dtype (the same element counts). */
+    default double bytes(long[] shapeArgs, DType dtype) { return bytes(shapeArgs) * dtype.bytes() / 4.0; }
 
     /** Parses shape arguments written as in {@link #shapeHelp()}, e.g. "1024,512,256". */
     default long[] parseShape(String text) {

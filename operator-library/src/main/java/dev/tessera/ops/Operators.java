@@ -3,9 +3,27 @@ package dev.tessera.ops;
 import dev.tessera.TesseraUserError;
 import java.util.List;
 
-/** The registry of built-in operators, by CLI name. */
+/** The registry of built-in operators, by CLI name, each with its default attributes (see {@link Operator#withAttributes}). */
 public final class Operators {
-    private static final List<Operator> ALL = List.of(new AddOp(), new ReduceSumOp(), new SoftmaxOp(), new MatmulOp(), new Conv2dOp());
+    private static final List<Operator> ALL = List.of(
+            new AddOp(),
+            new ReduceSumOp(),
+            new SoftmaxOp(),
+            new MatmulOp(),
+            new Conv2dOp(),
+            new BatchMatmulOp(),
+            new DenseOp(),
+            new Conv2dNhwcOp(),
+            new DepthwiseConv2dOp(),
+            new Pool2dOp(),
+            new ReluOp(),
+            new GeluOp(),
+            new MultiplyOp(),
+            new ReduceMeanOp(),
+            new ReduceMaxOp(),
+            new TransposeOp(),
+            new LogSoftmaxOp(),
+            new LayerNormOp());
 
     private Operators() {}
 

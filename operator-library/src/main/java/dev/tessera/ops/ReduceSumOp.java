@@ -1,38 +1,7 @@
 package dev.tessera.ops;
 
-import dev.tessera.dsl.Te;
-import dev.tessera.dsl.Tensor;
-import dev.tessera.ir.Axis;
-import dev.tessera.ir.DType;
-import dev.tessera.ir.Expr;
-import dev.tessera.schedule.Schedule;
-import dev.tessera.schedule.Stage;
-import java.util.List;
-
 /** Row sums: {@code reduce_sum[i] = sum_k A[i, k]}, f32. */
-public final class ReduceSumOp implements Operator {
+public final class ReduceSumOp extends RowReduceOp {
     @Override public String name() { return "reduce_sum"; }
-    @Override public String shapeHelp() { return "M,N"; }
-    @Override public List<String> defaultShapes() { return List.of("4096,1024", "1024,4096"); }
-    @Override public List<String> testShapes() { return List.of("7,19", "17,5"); }
-
-    @Override public OperatorInstance define(long[] s, boolean symbolic) {
-        Expr m = ShapeArgs.leading("M", s[0], symbolic), n = Te.c(s[1]);
-        Tensor a = Te.placeholder("A", DType.F32, m, n);
-        Axis k = Te.reduceAxis("k", n);
-        Tensor b = Te.compute("reduce_sum", List.of(m), List.of("i"), v -> Te.sum(a.at(v.get(0), k.var()), k));
-        return new OperatorInstance(List.of(a), List.of(b), symbolic ? ShapeArgs.symbolicArgs(s) : s);
-    }
-
-    /** Sixteen rows at a time, one vector lane per row, the k loop outside the lanes; parallel over row blocks. */
-    @Override public void applyDefaultSchedule(Schedule s) {
-        Stage st = s.stage("reduce_sum");
-        Stage.Parts i = st.split("i", 16);
-        st.reorder(i.outer().name(), "k", i.inner().name());
-        st.vectorize(i.inner());
-        st.parallel(i.outer());
-    }
-
-    @Override public double flops(long[] a) { return (double) a[0] * a[1]; }
-    @Override public double bytes(long[] a) { return 4.0 * ((double) a[0] * a[1] + a[0]); }
+    @Override Kind kind() { return Kind.SUM; }
 }

@@ -8,6 +8,7 @@ import dev.tessera.ir.Expr;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.schedule.Stage;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Row softmax over the last axis, f32, as four stages: {@code softmax_max[i] = max_k X[i, k]},
@@ -38,15 +39,21 @@ public final class SoftmaxOp implements Operator {
      * One row per parallel iteration: the row's max, exponentials and sum are computed inside the
      * output's row loop (max inside the exponentials' row loop, its only reader), the j loops vectorized.
      */
-    @Override public void applyDefaultSchedule(Schedule s) {
+    @Override public void applyDefaultSchedule(Schedule s) { schedule(s, Map.of()); }
+
+    /** {@code vectors}: vectors per step of the vectorized row loops. */
+    @Override public List<Knob> knobs(long[] shapeArgs) { return RowSchedules.vectorKnobs(); }
+
+    @Override public void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) { schedule(s, config); }
+
+    private void schedule(Schedule s, Map<String, Long> config) {
+        long vectors = RowSchedules.vectors(Knob.resolve(name(), RowSchedules.vectorKnobs(), config));
         Stage out = s.stage("softmax");
-        Stage.Parts j = out.split("j", 16);
-        out.vectorize(j.inner());
+        RowSchedules.vectorize(out, "j", vectors);
         out.parallel("i");
         Stage exp = s.stage("softmax_exp");
         exp.computeAt(out, "i");
-        Stage.Parts je = exp.split("j", 16);
-        exp.vectorize(je.inner());
+        RowSchedules.vectorize(exp, "j", vectors);
         s.stage("softmax_max").computeAt(exp, "i");
         s.stage("softmax_sum").computeAt(out, "i");
     }

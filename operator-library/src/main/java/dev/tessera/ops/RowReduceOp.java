@@ -1,0 +1,87 @@
+package dev.tessera.ops;
+
+import dev.tessera.dsl.Te;
+import dev.tessera.dsl.Tensor;
+import dev.tessera.ir.Axis;
+import dev.tessera.ir.DType;
+import dev.tessera.ir.Expr;
+import dev.tessera.schedule.LoopAxis;
+import dev.tessera.schedule.Schedule;
+import dev.tessera.schedule.Stage;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A reduction of each row of an [M, N] array, f32, to one value: {@code out[i] = reduce_k A[i, k]}.
+ * Sum and max are one reduction stage named after the operator; the mean is the sum stage
+ * {@code <name>_sum} and the output {@code <name> = sum / N}.
+ */
+abstract class RowReduceOp implements Operator {
+    /** How a row is reduced. */
+    enum Kind { SUM, MAX, MEAN }
+
+    abstract Kind kind();
+
+    @Override public String shapeHelp() { return "M,N"; }
+    @Override public List<String> defaultShapes() { return List.of("4096,1024", "1024,4096"); }
+    @Override public List<String> testShapes() { return List.of("7,19", "17,5"); }
+
+    /** The reduction stage's name. */
+    private String reductionStage() { return kind() == Kind.MEAN ? name() + "_sum" : name(); }
+
+    @Override public OperatorInstance define(long[] s, boolean symbolic) {
+        Expr m = ShapeArgs.leading("M", s[0], symbolic), n = Te.c(s[1]);
+        Tensor a = Te.placeholder("A", DType.F32, m, n);
+        Axis k = Te.reduceAxis("k", n);
+        Tensor r = Te.compute(reductionStage(), List.of(m), List.of("i"), v -> kind() == Kind.MAX
+                ? Te.max(a.at(v.get(0), k.var()), k) : Te.sum(a.at(v.get(0), k.var()), k));
+        Tensor out = kind() != Kind.MEAN ? r
+                : Te.compute(name(), List.of(m), List.of("i"), v -> r.at(v.get(0)).div(Te.f32(s[1])));
+        return new OperatorInstance(List.of(a), List.of(out), symbolic ? ShapeArgs.symbolicArgs(s) : s);
+    }
+
+    /**
+     * Sixteen rows at a time, one vector lane per row, the k loop outside the lanes (so there is no
+     * serial dependence between lanes; the loads gather one element of each of the 16 rows); parallel
+     * over row blocks. A mean's sum is computed per block inside the output's block loop.
+     */
+    @Override public void applyDefaultSchedule(Schedule s) { schedule(s, Map.of()); }
+
+    /** {@code vectors}: vectors of rows per block (the vectors unrolled inside the k loop). */
+    @Override public List<Knob> knobs(long[] shapeArgs) { return RowSchedules.vectorKnobs(); }
+
+    @Override public void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) { schedule(s, config); }
+
+    private void schedule(Schedule s, Map<String, Long> config) {
+        long vectors = RowSchedules.vectors(Knob.resolve(name(), RowSchedules.vectorKnobs(), config));
+        Stage out = s.stage(name());
+        long lanes = Vectors.lanes(out);
+        if (kind() == Kind.MEAN) {
+            LoopAxis block = RowSchedules.vectorize(out, "i", vectors);
+            out.parallel(block);
+            Stage sum = s.stage(reductionStage());
+            sum.computeAt(out, block);
+            reduceRows(sum, lanes, vectors);
+        } else {
+            out.parallel(reduceRows(out, lanes, vectors));
+        }
+    }
+
+    /** Blocks of rows, k outside the row lanes; returns the block loop. */
+    private static LoopAxis reduceRows(Stage st, long lanes, long vectors) {
+        Stage.Parts i = st.split("i", vectors * lanes);
+        if (vectors == 1) {
+            st.reorder(i.outer().name(), "k", i.inner().name());
+            st.vectorize(i.inner());
+        } else {
+            Stage.Parts v = st.split(i.inner(), lanes);
+            st.reorder(i.outer().name(), "k", v.outer().name(), v.inner().name());
+            st.unroll(v.outer());
+            st.vectorize(v.inner());
+        }
+        return i.outer();
+    }
+
+    @Override public double flops(long[] a) { return (double) a[0] * a[1] + (kind() == Kind.MEAN ? a[0] : 0); }
+    @Override public double bytes(long[] a) { return 4.0 * ((double) a[0] * a[1] + a[0]); }
+}
