@@ -24,13 +24,14 @@ public final class ReduceSumOp implements Operator {
         return new OperatorInstance(List.of(a), List.of(b), symbolic ? ShapeArgs.symbolicArgs(s) : s);
     }
 
-    /** Sixteen rows at a time, one vector lane per row, the k loop outside the lanes; parallel over row blocks. */
+    /**
+     * Parallel over rows; each row is summed along its contiguous length by four 16-lane vector
+     * accumulators (rfactor of k by 64), combined at the row's end.
+     */
     @Override public void applyDefaultSchedule(Schedule s) {
         Stage st = s.stage("reduce_sum");
-        Stage.Parts i = st.split("i", 16);
-        st.reorder(i.outer().name(), "k", i.inner().name());
-        st.vectorize(i.inner());
-        st.parallel(i.outer());
+        RowReductions.vectorize(st, "k", "i", 4);
+        st.parallel("i");
     }
 
     @Override public double flops(long[] a) { return (double) a[0] * a[1]; }

@@ -36,7 +36,9 @@ public final class SoftmaxOp implements Operator {
 
     /**
      * One row per parallel iteration: the row's max, exponentials and sum are computed inside the
-     * output's row loop (max inside the exponentials' row loop, its only reader), the j loops vectorized.
+     * output's row loop (max inside the exponentials' row loop, its only reader), the j loops
+     * vectorized. The max and the sum are row reductions: each is split by 16 and rfactored, so 16
+     * partial results accumulate in one vector register across the row and are combined at its end.
      */
     @Override public void applyDefaultSchedule(Schedule s) {
         Stage out = s.stage("softmax");
@@ -47,9 +49,14 @@ public final class SoftmaxOp implements Operator {
         exp.computeAt(out, "i");
         Stage.Parts je = exp.split("j", 16);
         exp.vectorize(je.inner());
-        s.stage("softmax_max").computeAt(exp, "i");
-        s.stage("softmax_sum").computeAt(out, "i");
+        Stage max = s.stage("softmax_max");
+        max.computeAt(exp, "i");
+        RowReductions.vectorize(max, "k", "i", 1);
+        Stage sum = s.stage("softmax_sum");
+        sum.computeAt(out, "i");
+        RowReductions.vectorize(sum, "k", "i", 1);
     }
+
 
     /** Per element: a compare (max), a subtract, an exp, an add (sum) and a divide. */
     @Override public double flops(long[] a) { return 5.0 * a[0] * a[1]; }

@@ -2,8 +2,15 @@ package dev.tessera.schedule;
 
 import dev.tessera.TesseraUserError;
 import dev.tessera.dsl.ComputeOp;
+import dev.tessera.dsl.Tensor;
 import dev.tessera.ir.Axis;
+import dev.tessera.ir.Expr;
+import dev.tessera.ir.ExprVisitor;
+import dev.tessera.ir.Reduce;
+import dev.tessera.ir.TensorRead;
 import dev.tessera.ir.Var;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -13,8 +20,11 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * The schedule of one compute stage: its loop axes (root, split and fused), their order and
- * annotations, and where the stage is computed. Every primitive validates its request, appends a
+ * The schedule of one compute stage: its current definition, its loop axes (root, split and
+ * fused), their order and annotations, and where the stage is computed. The definition starts as
+ * the compute's own bodies; {@code rfactor}, {@code cache_read} and {@code cache_write} rewrite it
+ * (the compute op keeps naming the stage's storage and outputs, so the reference semantics stay
+ * those of the original definition). Every primitive validates its request, appends a
  * {@link Step} to the owning {@link Schedule}'s trace, and raises {@link TesseraUserError} naming
  * the step and what would be legal.
  */
@@ -34,12 +44,24 @@ public final class Stage {
     private final Map<LoopAxis, LoopKind> kinds = new HashMap<>();
     private final Map<String, LoopAxis> byName = new LinkedHashMap<>();
     private Attachment attachment = new Attachment.Root();
+    private List<Expr> bodies;
 
     Stage(Schedule schedule, ComputeOp op, boolean isOutput) {
         this.schedule = schedule;
         this.op = op;
         this.isOutput = isOutput;
-        for (Axis a : op.allAxes()) {
+        redefine(op.bodies());
+    }
+
+    /** Replaces the definition (over the same spatial axes) and resets the loops to its root axes. */
+    void redefine(List<Expr> newBodies) {
+        bodies = List.copyOf(newBodies);
+        rootAxes.clear();
+        leaves.clear();
+        relations.clear();
+        kinds.clear();
+        byName.clear();
+        for (Axis a : allAxes()) {
             LoopAxis la = new LoopAxis(a.name(), a.kind(), Var.index(a.name()));
             rootAxes.add(la);
             leaves.add(la);
@@ -47,10 +69,50 @@ public final class Stage {
         }
     }
 
+    /** Rewrites reads in the definition without touching the loops (the axes stay the same). */
+    void rewriteReads(java.util.function.UnaryOperator<Expr> rewrite) {
+        bodies = bodies.stream().map(rewrite).toList();
+    }
+
     public String name() { return op.name(); }
+    /** The compute this stage stores: its name, spatial axes, shape and output tensors. */
     public ComputeOp op() { return op; }
     public boolean isOutput() { return isOutput; }
     public Schedule schedule() { return schedule; }
+
+    /** The current definition, one body per output, over the op's spatial axis variables. */
+    public List<Expr> bodies() { return bodies; }
+
+    public boolean isReduction() { return bodies.get(0) instanceof Reduce; }
+
+    /** The reduction axes of the current definition. */
+    public List<Axis> reduceAxes() { return bodies.get(0) instanceof Reduce r ? r.axes() : List.of(); }
+
+    /** Spatial axes, then the current definition's reduction axes: the root loops. */
+    public List<Axis> allAxes() {
+        List<Axis> all = new ArrayList<>(op.axes());
+        all.addAll(reduceAxes());
+        return all;
+    }
+
+    /** The tensors the current definition reads. */
+    public List<Tensor> inputs() {
+        Set<Tensor> ins = new LinkedHashSet<>();
+        for (Expr b : bodies) {
+            new ExprVisitor() {
+                @Override public void visit(Expr e) {
+                    if (e instanceof TensorRead tr) ins.add(tr.tensor());
+                    visitChildren(e);
+                }
+            }.visit(b);
+        }
+        return List.copyOf(ins);
+    }
+
+    /** Whether any loop of the stage has been split, fused, reordered or annotated. */
+    boolean hasLoopSchedule() {
+        return !relations.isEmpty() || !kinds.isEmpty() || !leaves.equals(rootAxes);
+    }
 
     /** The root axes: the compute's spatial axes, then its reduction axes. */
     public List<LoopAxis> rootAxes() { return Collections.unmodifiableList(rootAxes); }
@@ -74,7 +136,7 @@ public final class Stage {
 
     /** The loop axis of the root variable {@code v}. */
     public LoopAxis axis(Var v) {
-        List<Axis> axes = op.allAxes();
+        List<Axis> axes = allAxes();
         for (int d = 0; d < axes.size(); d++) if (axes.get(d).var() == v) return axis(rootAxes.get(d).name());
         throw new TesseraUserError("variable " + v + " is not an axis of stage " + name() + "; its loops are " + leafNames());
     }
@@ -123,6 +185,13 @@ public final class Stage {
     public void parallel(String axis) { schedule.apply(new Step.Parallel(name(), axis)); }
     public void parallel(LoopAxis axis) { parallel(axis.name()); }
 
+    /** Factors reduction loop {@code axis} into a new stage {@code <name>.rf} (see {@link Step.Rfactor}); returns it. */
+    public Stage rfactor(String axis) { return (Stage) schedule.apply(new Step.Rfactor(name(), axis)); }
+    public Stage rfactor(LoopAxis axis) { return rfactor(axis.name()); }
+
+    /** Moves the definition into a new stage {@code <name>.local} that this stage copies (see {@link Step.CacheWrite}); returns it. */
+    public Stage cacheWrite() { return (Stage) schedule.apply(new Step.CacheWrite(name())); }
+
     public void computeAt(Stage consumer, String axis) { schedule.apply(new Step.ComputeAt(name(), consumer.name(), axis)); }
     public void computeAt(Stage consumer, LoopAxis axis) { computeAt(consumer, axis.name()); }
     public void computeInline() { schedule.apply(new Step.ComputeInline(name())); }
@@ -139,10 +208,10 @@ public final class Stage {
         if (parent.isReduce() && s.tail() != TailStrategy.GUARD)
             throw new TesseraUserError(where + ": tail strategy " + s.tail().jsonName() + " is not legal on reduction axis " + parent.name()
                     + " (it would count points twice or past the end); legal: guard");
-        if (s.tail() == TailStrategy.SHIFT_INWARD && op.isReduction())
+        if (s.tail() == TailStrategy.SHIFT_INWARD && isReduction())
             throw new TesseraUserError(where + ": shift_inward is not legal on reduction stage " + name()
                     + " (overlapping tiles would accumulate some points twice); legal: guard" + (isOutput ? "" : ", round_up"));
-        if (s.tail() == TailStrategy.ROUND_UP && op.isReduction() && !rootAxes.contains(parent))
+        if (s.tail() == TailStrategy.ROUND_UP && isReduction() && !rootAxes.contains(parent))
             throw new TesseraUserError(where + ": round_up of the split loop " + parent.name() + " on reduction stage " + name()
                     + " would overshoot into the next block and accumulate some points twice; round_up a root axis " + rootAxes.stream()
                     .filter(a -> !a.isReduce() && leaves.contains(a)).map(LoopAxis::name).toList() + ", or use guard");
@@ -232,7 +301,7 @@ public final class Stage {
     void applyComputeInline(Step.ComputeInline s) {
         String where = "compute_inline(" + name() + ")";
         if (isOutput) throw new TesseraUserError(where + ": " + name() + " is an output and must be stored; legal: compute_root");
-        if (op.isReduction()) throw new TesseraUserError(where + ": " + name() + " is a reduction and cannot be inlined; legal: compute_root or compute_at");
+        if (isReduction()) throw new TesseraUserError(where + ": " + name() + " is a reduction and cannot be inlined; legal: compute_root or compute_at");
         if (op.outputs().size() > 1) throw new TesseraUserError(where + ": " + name() + " has several outputs and cannot be inlined; legal: compute_root or compute_at");
         attachment = new Attachment.Inline();
     }
