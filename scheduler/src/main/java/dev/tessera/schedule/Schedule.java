@@ -137,6 +137,40 @@ public final class Schedule {
         return made;
     }
 
+    /** The shape variables of the kernel's inputs and outputs, by name. */
+    public Map<String, dev.tessera.ir.Var> shapeVars() {
+        Map<String, dev.tessera.ir.Var> vars = new LinkedHashMap<>();
+        List<Tensor> all = new ArrayList<>(inputs);
+        all.addAll(outputs);
+        for (Tensor t : all)
+            for (dev.tessera.ir.Expr d : t.shape())
+                for (dev.tessera.ir.Var v : dev.tessera.ir.Exprs.vars(d)) vars.putIfAbsent(v.name(), v);
+        return vars;
+    }
+
+    /** The specializations of the kernel, in trace order. */
+    public List<Step.Specialize> specializations() {
+        return trace.stream().filter(s -> s instanceof Step.Specialize).map(s -> (Step.Specialize) s).toList();
+    }
+
+    /** The most specializations a kernel takes: each doubles the code. */
+    public static final int MAX_SPECIALIZATIONS = 2;
+
+    private void checkSpecialize(Stage st, Step.Specialize sp) {
+        String where = "specialize(" + sp.stage() + ", " + sp.shapeVar() + " % " + sp.divisor() + " == 0)";
+        if (!st.isOutput())
+            throw new TesseraUserError(where + ": specialize applies to the whole kernel; name an output stage "
+                    + stages.values().stream().filter(Stage::isOutput).map(Stage::name).toList());
+        if (!shapeVars().containsKey(sp.shapeVar()))
+            throw new TesseraUserError(where + ": no shape variable '" + sp.shapeVar() + "'; the kernel's shape variables: " + shapeVars().keySet());
+        if (sp.divisor() < 2) throw new TesseraUserError(where + ": the divisor must be at least 2, got " + sp.divisor());
+        for (Step.Specialize other : specializations())
+            if (other.shapeVar().equals(sp.shapeVar()) && other.divisor() == sp.divisor())
+                throw new TesseraUserError(where + ": this specialization is already in the schedule");
+        if (specializations().size() >= MAX_SPECIALIZATIONS)
+            throw new TesseraUserError(where + ": a kernel takes at most " + MAX_SPECIALIZATIONS + " specializations (each doubles its code)");
+    }
+
     /** Whether a name is used by an input or a stage. */
     boolean nameTaken(String name) { return names.contains(name); }
 
@@ -162,6 +196,8 @@ public final class Schedule {
             case Step.Rfactor r -> DataflowRewrites.rfactor(this, st, r);
             case Step.CacheWrite c -> DataflowRewrites.cacheWrite(this, st, c);
             case Step.CacheRead c -> throw new AssertionError("handled above");
+            case Step.Specialize sp -> { checkSpecialize(st, sp); yield null; }
+            case Step.StorageAlign a -> { st.applyStorageAlign(a); yield null; }
         };
         trace.add(step);
         return result;

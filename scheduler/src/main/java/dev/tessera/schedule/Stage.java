@@ -45,6 +45,7 @@ public final class Stage {
     private final Map<String, LoopAxis> byName = new LinkedHashMap<>();
     private Attachment attachment = new Attachment.Root();
     private List<Expr> bodies;
+    private final Map<Integer, long[]> storageAlign = new HashMap<>();
 
     Stage(Schedule schedule, ComputeOp op, boolean isOutput) {
         this.schedule = schedule;
@@ -178,6 +179,41 @@ public final class Stage {
 
     public Tiles tile(LoopAxis x, LoopAxis y, long xFactor, long yFactor) { return tile(x.name(), y.name(), xFactor, yFactor); }
 
+    /**
+     * Multi-level tiling (Ansor's "SSRSRS" structure, written out): splits each named axis into
+     * levels by its factors, outermost first (factors {@code [64, 4]} make levels of extent
+     * {@code ceil(n/64)}, 16 and 4), then orders the loops level by level, in the order the axes are
+     * named within a level; loops not named stay outermost. Records the splits and one reorder, so
+     * the trace holds only primitive steps. Returns the loops of each level.
+     */
+    public List<List<LoopAxis>> tileLevels(Map<String, List<Long>> factorsByAxis) {
+        int levels = 1;
+        for (List<Long> f : factorsByAxis.values()) levels = Math.max(levels, f.size() + 1);
+        List<List<LoopAxis>> byLevel = new ArrayList<>();
+        for (int l = 0; l < levels; l++) byLevel.add(new ArrayList<>());
+        for (Map.Entry<String, List<Long>> e : factorsByAxis.entrySet()) {
+            List<Long> factors = e.getValue();
+            for (int i = 1; i < factors.size(); i++)
+                if (factors.get(i - 1) % factors.get(i) != 0)
+                    throw new TesseraUserError("tile_levels(" + name() + ", " + e.getKey() + ", " + factors
+                            + "): each factor must be a multiple of the next (the levels nest)");
+            LoopAxis rest = axis(e.getKey());
+            int first = levels - factors.size() - 1;
+            for (int i = 0; i < factors.size(); i++) {
+                long inner = factors.get(i);
+                long parentExtent = i == 0 ? 0 : factors.get(i - 1);
+                Parts p = i == 0 ? split(rest, inner) : splitParts(rest.name(), parentExtent / inner, TailStrategy.GUARD);
+                byLevel.get(first + i).add(p.outer());
+                rest = p.inner();
+            }
+            byLevel.get(levels - 1).add(rest);
+        }
+        List<LoopAxis> order = new ArrayList<>();
+        for (List<LoopAxis> level : byLevel) order.addAll(level);
+        reorder(order.toArray(LoopAxis[]::new));
+        return byLevel;
+    }
+
     public void vectorize(String axis) { schedule.apply(new Step.Vectorize(name(), axis)); }
     public void vectorize(LoopAxis axis) { vectorize(axis.name()); }
     public void unroll(String axis) { schedule.apply(new Step.Unroll(name(), axis)); }
@@ -188,6 +224,18 @@ public final class Stage {
     /** Factors reduction loop {@code axis} into a new stage {@code <name>.rf} (see {@link Step.Rfactor}); returns it. */
     public Stage rfactor(String axis) { return (Stage) schedule.apply(new Step.Rfactor(name(), axis)); }
     public Stage rfactor(LoopAxis axis) { return rfactor(axis.name()); }
+
+    /** Adds a fast path for calls where {@code shapeVar} is a multiple of {@code divisor} (see {@link Step.Specialize}). */
+    public void specialize(String shapeVar, long divisor) { schedule.apply(new Step.Specialize(name(), shapeVar, divisor)); }
+
+    /** Pads the stride of storage dimension {@code axis} to {@code factor * n + offset} elements (see {@link Step.StorageAlign}). */
+    public void storageAlign(String axis, long factor, long offset) { schedule.apply(new Step.StorageAlign(name(), axis, factor, offset)); }
+
+    /** Storage alignment per spatial dimension: {factor, offset}, or null. */
+    public long[] storageAlignment(int dimension) {
+        long[] a = storageAlign.get(dimension);
+        return a == null ? null : a.clone();
+    }
 
     /** Moves the definition into a new stage {@code <name>.local} that this stage copies (see {@link Step.CacheWrite}); returns it. */
     public Stage cacheWrite() { return (Stage) schedule.apply(new Step.CacheWrite(name())); }
@@ -307,6 +355,17 @@ public final class Stage {
     }
 
     void applyComputeRoot() { attachment = new Attachment.Root(); }
+
+    void applyStorageAlign(Step.StorageAlign s) {
+        String where = "storage_align(" + name() + ", " + s.axis() + ", factor=" + s.factor() + ", offset=" + s.offset() + ")";
+        if (isOutput) throw new TesseraUserError(where + ": " + name() + " is an output; its layout is the caller's. Align an intermediate or cache stage");
+        List<String> dims = op.axes().stream().map(Axis::name).toList();
+        int d = dims.indexOf(s.axis());
+        if (d < 0) throw new TesseraUserError(where + ": " + s.axis() + " is not a storage dimension of " + name() + "; its dimensions: " + dims);
+        if (s.factor() < 1 || s.offset() < 0 || s.offset() >= s.factor())
+            throw new TesseraUserError(where + ": need factor >= 1 and 0 <= offset < factor");
+        storageAlign.put(d, new long[] {s.factor(), s.offset()});
+    }
 
     private LoopAxis leafOrError(String n, String where) {
         LoopAxis a = byName.get(n);

@@ -24,6 +24,8 @@ import java.util.List;
         @JsonSubTypes.Type(value = Step.Rfactor.class, name = "rfactor"),
         @JsonSubTypes.Type(value = Step.CacheRead.class, name = "cache_read"),
         @JsonSubTypes.Type(value = Step.CacheWrite.class, name = "cache_write"),
+        @JsonSubTypes.Type(value = Step.Specialize.class, name = "specialize"),
+        @JsonSubTypes.Type(value = Step.StorageAlign.class, name = "storage_align"),
 })
 public sealed interface Step {
     /** The stage the step applies to. */
@@ -83,4 +85,18 @@ public sealed interface Step {
      * of it, so the computation can accumulate in a small tile (registers) placed inside the copy's loops.
      */
     record CacheWrite(String stage) implements Step {}
+
+    /**
+     * Adds a fast path to the kernel of output {@code stage} for calls where the shape variable
+     * {@code shapeVar} is a multiple of {@code divisor}: there the loops are lowered knowing it, so
+     * the guards of splits by a factor of {@code divisor} disappear; other calls take the general path.
+     */
+    record Specialize(String stage, String shapeVar, long divisor) implements Step {}
+
+    /**
+     * Pads the storage of the stage's spatial dimension {@code axis} so that its stride (in
+     * elements) is {@code factor * n + offset}: rows of a staged tile then start on cache-line or
+     * vector boundaries ({@code offset} 0), or deliberately off them to avoid set conflicts.
+     */
+    record StorageAlign(String stage, String axis, long factor, long offset) implements Step {}
 }
