@@ -5,6 +5,7 @@ import dev.tessera.lower.ir.Stmt;
 import dev.tessera.lower.passes.BoundsInference;
 import dev.tessera.lower.passes.ScheduleToLoops;
 import dev.tessera.lower.passes.Simplify;
+import dev.tessera.lower.passes.Specialize;
 import dev.tessera.lower.passes.StorageFlattening;
 import dev.tessera.lower.passes.UnrollLoops;
 import dev.tessera.lower.passes.VectorizeLoops;
@@ -38,6 +39,10 @@ public final class Lower {
         dump.accept("bounds_inference", s);
         s = Simplify.apply(s);
         dump.accept("simplify", s);
+        if (!schedule.specializations().isEmpty()) {
+            s = Specialize.apply(s, schedule);
+            dump.accept("specialize", s);
+        }
         LoweredFunc f = StorageFlattening.apply(s, schedule, name);
         s = f.body();
         dump.accept("storage_flattening", s);

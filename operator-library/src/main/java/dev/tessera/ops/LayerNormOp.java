@@ -52,24 +52,26 @@ public final class LayerNormOp implements Operator {
 
     /**
      * One row per parallel iteration of the output's {@code i} loop: the row's sum, mean, sum of
-     * squared deviations and reciprocal standard deviation are computed inside it (the two
-     * reductions as scalar chains; vectorizing a reduction axis needs rfactor), then the output row,
-     * vectorized.
+     * squared deviations and reciprocal standard deviation are computed inside it, then the output
+     * row, vectorized. The two reductions are rfactored so 16 partial results accumulate in a vector
+     * register across the row (see {@link RowReductions}).
      */
     @Override public void applyDefaultSchedule(Schedule s) { schedule(s, Map.of()); }
 
-    /** {@code vectors}: vectors per step of the output row loop. */
-    @Override public List<Knob> knobs(long[] shapeArgs) { return RowSchedules.vectorKnobs(); }
+    /** {@code vectors}: vectors per step of the output row loop; {@code accumulators}: vector accumulators per row reduction. */
+    @Override public List<Knob> knobs(long[] shapeArgs) { return RowSchedules.rowOperatorKnobs(); }
 
     @Override public void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) { schedule(s, config); }
 
     private void schedule(Schedule s, Map<String, Long> config) {
-        long vectors = RowSchedules.vectors(Knob.resolve(name(), RowSchedules.vectorKnobs(), config));
+        Map<String, Long> k = Knob.resolve(name(), RowSchedules.rowOperatorKnobs(), config);
         Stage out = s.stage("layernorm");
-        RowSchedules.vectorize(out, "j", vectors);
+        RowSchedules.vectorize(out, "j", RowSchedules.vectors(k));
         out.parallel("i");
-        for (String stage : List.of("layernorm_sum", "layernorm_mean", "layernorm_var_sum", "layernorm_rstd"))
-            s.stage(stage).computeAt(out, "i");
+        RowSchedules.reduceAtRow(s.stage("layernorm_sum"), out, k);
+        s.stage("layernorm_mean").computeAt(out, "i");
+        RowSchedules.reduceAtRow(s.stage("layernorm_var_sum"), out, k);
+        s.stage("layernorm_rstd").computeAt(out, "i");
     }
 
     /** Per element: an add (sum), a subtract, a multiply-add (squared deviations), and a subtract and three multiply-adds for the output. */

@@ -44,26 +44,28 @@ public final class LogSoftmaxOp implements Operator {
 
     /**
      * One row per parallel iteration of the output's {@code i} loop: the row's max, exponentials
-     * (vectorized, stored for the row), sum and log of the sum are computed inside it, then the output
-     * row, vectorized. The two reductions run as scalar chains (vectorizing a reduction axis needs rfactor).
+     * (vectorized, stored for the row), sum and log of the sum are computed inside it, then the
+     * output row, vectorized. The max and the sum are rfactored so 16 partial results accumulate in
+     * a vector register across the row (see {@link RowReductions}).
      */
     @Override public void applyDefaultSchedule(Schedule s) { schedule(s, Map.of()); }
 
-    /** {@code vectors}: vectors per step of the vectorized row loops. */
-    @Override public List<Knob> knobs(long[] shapeArgs) { return RowSchedules.vectorKnobs(); }
+    /** {@code vectors}: vectors per step of the elementwise row loops; {@code accumulators}: vector accumulators per row reduction. */
+    @Override public List<Knob> knobs(long[] shapeArgs) { return RowSchedules.rowOperatorKnobs(); }
 
     @Override public void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) { schedule(s, config); }
 
     private void schedule(Schedule s, Map<String, Long> config) {
-        long vectors = RowSchedules.vectors(Knob.resolve(name(), RowSchedules.vectorKnobs(), config));
+        Map<String, Long> k = Knob.resolve(name(), RowSchedules.rowOperatorKnobs(), config);
+        long vectors = RowSchedules.vectors(k);
         Stage out = s.stage("log_softmax");
         RowSchedules.vectorize(out, "j", vectors);
         out.parallel("i");
         Stage exp = s.stage("log_softmax_exp");
         exp.computeAt(out, "i");
         RowSchedules.vectorize(exp, "j", vectors);
-        s.stage("log_softmax_max").computeAt(out, "i");
-        s.stage("log_softmax_sum").computeAt(out, "i");
+        RowSchedules.reduceAtRow(s.stage("log_softmax_max"), out, k);
+        RowSchedules.reduceAtRow(s.stage("log_softmax_sum"), out, k);
         s.stage("log_softmax_log_sum").computeAt(out, "i");
     }
 

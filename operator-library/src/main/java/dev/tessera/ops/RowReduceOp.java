@@ -5,7 +5,6 @@ import dev.tessera.dsl.Tensor;
 import dev.tessera.ir.Axis;
 import dev.tessera.ir.DType;
 import dev.tessera.ir.Expr;
-import dev.tessera.schedule.LoopAxis;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.schedule.Stage;
 import java.util.List;
@@ -41,45 +40,29 @@ abstract class RowReduceOp implements Operator {
     }
 
     /**
-     * Sixteen rows at a time, one vector lane per row, the k loop outside the lanes (so there is no
-     * serial dependence between lanes; the loads gather one element of each of the 16 rows); parallel
-     * over row blocks. A mean's sum is computed per block inside the output's block loop.
+     * Parallel over rows; each row is reduced along its contiguous length by 16-lane vector
+     * accumulators (rfactor of k, see {@link RowReductions}), combined at the row's end: four for a
+     * sum or a max, whose rows are all the work. A mean's sum is computed inside the output's row loop.
      */
     @Override public void applyDefaultSchedule(Schedule s) { schedule(s, Map.of()); }
 
-    /** {@code vectors}: vectors of rows per block (the vectors unrolled inside the k loop). */
-    @Override public List<Knob> knobs(long[] shapeArgs) { return RowSchedules.vectorKnobs(); }
+    private static final List<Knob> KNOBS = List.of(new Knob("accumulators", List.of(1L, 2L, 4L, 8L), 4));
+
+    /** {@code accumulators}: independent 16-lane vector accumulators per row. */
+    @Override public List<Knob> knobs(long[] shapeArgs) { return KNOBS; }
 
     @Override public void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) { schedule(s, config); }
 
     private void schedule(Schedule s, Map<String, Long> config) {
-        long vectors = RowSchedules.vectors(Knob.resolve(name(), RowSchedules.vectorKnobs(), config));
+        int accumulators = Math.toIntExact(Knob.resolve(name(), KNOBS, config).get("accumulators"));
         Stage out = s.stage(name());
-        long lanes = Vectors.lanes(out);
+        Stage reduction = out;
         if (kind() == Kind.MEAN) {
-            LoopAxis block = RowSchedules.vectorize(out, "i", vectors);
-            out.parallel(block);
-            Stage sum = s.stage(reductionStage());
-            sum.computeAt(out, block);
-            reduceRows(sum, lanes, vectors);
-        } else {
-            out.parallel(reduceRows(out, lanes, vectors));
+            reduction = s.stage(reductionStage());
+            reduction.computeAt(out, "i");
         }
-    }
-
-    /** Blocks of rows, k outside the row lanes; returns the block loop. */
-    private static LoopAxis reduceRows(Stage st, long lanes, long vectors) {
-        Stage.Parts i = st.split("i", vectors * lanes);
-        if (vectors == 1) {
-            st.reorder(i.outer().name(), "k", i.inner().name());
-            st.vectorize(i.inner());
-        } else {
-            Stage.Parts v = st.split(i.inner(), lanes);
-            st.reorder(i.outer().name(), "k", v.outer().name(), v.inner().name());
-            st.unroll(v.outer());
-            st.vectorize(v.inner());
-        }
-        return i.outer();
+        RowReductions.vectorize(reduction, "k", "i", accumulators);
+        out.parallel("i");
     }
 
     @Override public double flops(long[] a) { return (double) a[0] * a[1] + (kind() == Kind.MEAN ? a[0] : 0); }

@@ -18,6 +18,18 @@ final class RowSchedules {
 
     static List<Knob> vectorKnobs() { return List.of(vectorsKnob()); }
 
+    /** {@code accumulators}: independent vector accumulators of a row reduction (rfactor, see {@link RowReductions}). */
+    static Knob accumulatorsKnob(long defaultValue) { return new Knob("accumulators", List.of(1L, 2L, 4L, 8L), defaultValue); }
+
+    /** The knobs of the row operators (softmax, log_softmax, layernorm): vectors per step of the elementwise row loops, accumulators per row reduction. */
+    static List<Knob> rowOperatorKnobs() { return List.of(vectorsKnob(), accumulatorsKnob(1)); }
+
+    /** Computes a row reduction stage at {@code consumer}'s row loop {@code i}, vectorized along k by rfactor. */
+    static void reduceAtRow(Stage reduction, Stage consumer, Map<String, Long> knobs) {
+        reduction.computeAt(consumer, "i");
+        RowReductions.vectorize(reduction, "k", "i", Math.toIntExact(knobs.get("accumulators")));
+    }
+
     /**
      * Splits {@code axis} into steps of {@code vectors} vectors (a guarded tail), vectorizes the
      * lanes and unrolls the vectors of a step; returns the outer loop. With one vector per step this

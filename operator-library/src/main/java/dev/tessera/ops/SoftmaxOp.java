@@ -37,25 +37,28 @@ public final class SoftmaxOp implements Operator {
 
     /**
      * One row per parallel iteration: the row's max, exponentials and sum are computed inside the
-     * output's row loop (max inside the exponentials' row loop, its only reader), the j loops vectorized.
+     * output's row loop (max inside the exponentials' row loop, its only reader), the j loops
+     * vectorized. The max and the sum are row reductions: each is split by 16 and rfactored, so 16
+     * partial results accumulate in one vector register across the row and are combined at its end.
      */
     @Override public void applyDefaultSchedule(Schedule s) { schedule(s, Map.of()); }
 
-    /** {@code vectors}: vectors per step of the vectorized row loops. */
-    @Override public List<Knob> knobs(long[] shapeArgs) { return RowSchedules.vectorKnobs(); }
+    /** {@code vectors}: vectors per step of the elementwise row loops; {@code accumulators}: vector accumulators per row reduction. */
+    @Override public List<Knob> knobs(long[] shapeArgs) { return RowSchedules.rowOperatorKnobs(); }
 
     @Override public void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) { schedule(s, config); }
 
     private void schedule(Schedule s, Map<String, Long> config) {
-        long vectors = RowSchedules.vectors(Knob.resolve(name(), RowSchedules.vectorKnobs(), config));
+        Map<String, Long> k = Knob.resolve(name(), RowSchedules.rowOperatorKnobs(), config);
+        long vectors = RowSchedules.vectors(k);
         Stage out = s.stage("softmax");
         RowSchedules.vectorize(out, "j", vectors);
         out.parallel("i");
         Stage exp = s.stage("softmax_exp");
         exp.computeAt(out, "i");
         RowSchedules.vectorize(exp, "j", vectors);
-        s.stage("softmax_max").computeAt(exp, "i");
-        s.stage("softmax_sum").computeAt(out, "i");
+        RowSchedules.reduceAtRow(s.stage("softmax_max"), exp, k);
+        RowSchedules.reduceAtRow(s.stage("softmax_sum"), out, k);
     }
 
     /** Per element: a compare (max), a subtract, an exp, an add (sum) and a divide. */

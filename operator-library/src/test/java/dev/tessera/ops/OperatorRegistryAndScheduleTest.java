@@ -105,7 +105,7 @@ class OperatorRegistryAndScheduleTest {
         OperatorInstance inst = Operators.get("matmul").build(new long[] {64, 64, 64});
         Schedule s = Schedule.create(inst.outputs());
         Operators.get("matmul").applyDefaultSchedule(s);
-        assertEquals(List.of("matmul_acc", "matmul"), s.stageNames());
+        assertEquals(List.of("B.cache", "matmul_acc", "matmul"), s.stageNames());
         Stage out = s.stage("matmul"), acc = s.stage("matmul_acc");
         assertEquals(List.of("j.outer", "i.outer", "i.inner", "j.inner.outer", "j.inner.inner"), out.leafNames());
         Attachment.At at = assertInstanceOf(Attachment.At.class, acc.attachment());
@@ -118,6 +118,8 @@ class OperatorRegistryAndScheduleTest {
         // The accumulator is one 4x64 tile (registers after LLVM's scalar replacement), not a matrix.
         String ir = dev.tessera.lower.IRPrinter.print(dev.tessera.lower.Lower.lower(s, "matmul"));
         assertTrue(ir.contains("allocate matmul_acc[f32 * 256]"), ir);
+        // B is packed one 64 x 64 panel (K x 64 columns) at a time.
+        assertTrue(ir.contains("allocate B.cache[f32 * 4096]"), ir);
     }
 
     @Test
@@ -125,8 +127,10 @@ class OperatorRegistryAndScheduleTest {
         OperatorInstance inst = Operators.get("softmax").build(new long[] {8, 32});
         Schedule s = Schedule.create(inst.outputs());
         Operators.get("softmax").applyDefaultSchedule(s);
-        assertEquals(List.of("softmax_max", "softmax_exp", "softmax_sum", "softmax"), s.stageNames());
+        assertEquals(List.of("softmax_max.rf", "softmax_max", "softmax_exp", "softmax_sum.rf", "softmax_sum", "softmax"), s.stageNames());
         assertEquals("softmax_exp", assertInstanceOf(Attachment.At.class, s.stage("softmax_max").attachment()).consumer().name());
         assertEquals("softmax", assertInstanceOf(Attachment.At.class, s.stage("softmax_sum").attachment()).consumer().name());
+        // The row reductions accumulate 16 partial results in a vector.
+        assertEquals(LoopKind.VECTORIZED, s.stage("softmax_sum.rf").loopKind(s.stage("softmax_sum.rf").axis("k.inner")));
     }
 }

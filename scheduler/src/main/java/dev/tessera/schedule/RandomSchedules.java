@@ -23,6 +23,7 @@ public final class RandomSchedules {
     public static Schedule sample(List<Tensor> outputs, long seed) {
         Random rnd = new Random(seed);
         Schedule s = Schedule.create(outputs);
+        rewriteDataflow(s, rnd);
         List<Stage> stages = new ArrayList<>(s.stages());
         java.util.Collections.reverse(stages); // consumers first, so producers can pick their final loops
         for (Stage st : stages) {
@@ -33,11 +34,38 @@ public final class RandomSchedules {
         return s;
     }
 
+    /** Graph-level primitives first, while the affected stages have no loop schedule: rfactor, cache_write, cache_read. */
+    private static void rewriteDataflow(Schedule s, Random rnd) {
+        for (Stage st : new ArrayList<>(s.stages())) {
+            double r = rnd.nextDouble();
+            if (st.isReduction() && r < 0.25) {
+                List<LoopAxis> reduce = st.leafAxes().stream().filter(LoopAxis::isReduce).toList();
+                LoopAxis a = reduce.get(rnd.nextInt(reduce.size()));
+                if (rnd.nextDouble() < 0.7) {
+                    long f = FACTORS[rnd.nextInt(FACTORS.length)];
+                    Stage.Parts p = rnd.nextDouble() < 0.2 ? st.splitParts(a.name(), f, TailStrategy.GUARD) : st.split(a, f);
+                    a = rnd.nextBoolean() ? p.inner() : p.outer();
+                }
+                st.rfactor(a);
+            } else if (r < 0.4) {
+                st.cacheWrite();
+            }
+        }
+        if (rnd.nextDouble() < 0.3) {
+            List<Tensor> tensors = new ArrayList<>(s.inputs());
+            for (Stage st : s.stages()) tensors.addAll(st.op().outputs());
+            Tensor t = tensors.get(rnd.nextInt(tensors.size()));
+            List<Stage> readers = new ArrayList<>();
+            for (Stage st : s.stages()) if (st.inputs().contains(t) && (readers.isEmpty() || rnd.nextBoolean())) readers.add(st);
+            if (!readers.isEmpty()) s.cacheRead(t, readers.toArray(Stage[]::new));
+        }
+    }
+
     /** Chooses where a stage is computed; returns whether it covers its whole domain (root). */
     private static boolean place(Schedule s, Stage st, Random rnd) {
         if (st.isOutput()) return true;
         double r = rnd.nextDouble();
-        if (r < 0.3 && !st.op().isReduction() && st.op().outputs().size() == 1) {
+        if (r < 0.3 && !st.isReduction() && st.op().outputs().size() == 1) {
             st.computeInline();
             return false;
         }
@@ -93,7 +121,7 @@ public final class RandomSchedules {
         for (int d = 0; d < st.rootAxes().size(); d++) {
             LoopAxis a = st.rootAxes().get(d);
             boolean known = atRoot || a.isReduce();
-            extent.put(a, known ? Exprs.constInt(st.op().allAxes().get(d).extent()) : null);
+            extent.put(a, known ? Exprs.constInt(st.allAxes().get(d).extent()) : null);
         }
         int splits = rnd.nextInt(3);
         for (int i = 0; i < splits; i++) {
@@ -103,8 +131,8 @@ public final class RandomSchedules {
             TailStrategy tail = TailStrategy.GUARD;
             if (!a.isReduce()) {
                 double t = rnd.nextDouble();
-                if (t < 0.25 && !st.op().isReduction()) tail = TailStrategy.SHIFT_INWARD;
-                else if (t < 0.4 && !st.isOutput() && (!st.op().isReduction() || st.rootAxes().contains(a))) tail = TailStrategy.ROUND_UP;
+                if (t < 0.25 && !st.isReduction()) tail = TailStrategy.SHIFT_INWARD;
+                else if (t < 0.4 && !st.isOutput() && (!st.isReduction() || st.rootAxes().contains(a))) tail = TailStrategy.ROUND_UP;
             }
             Long pe = extent.get(a);
             Stage.Parts p;

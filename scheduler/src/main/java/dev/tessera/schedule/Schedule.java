@@ -21,6 +21,7 @@ public final class Schedule {
     private final List<Tensor> outputs;
     private final List<Tensor> inputs;
     private final Map<ComputeOp, Stage> stages = new LinkedHashMap<>();
+    private final Set<String> names = new LinkedHashSet<>();
     private final List<Step> trace = new ArrayList<>();
 
     private Schedule(List<Tensor> outputs) {
@@ -40,7 +41,6 @@ public final class Schedule {
         for (Tensor t : outs) outputOps.add(t.op());
         for (Operation op : visited)
             if (op instanceof ComputeOp c) stages.put(c, new Stage(this, c, outputOps.contains(c)));
-        Set<String> names = new LinkedHashSet<>();
         for (Operation op : visited)
             if (!names.add(op.name()))
                 throw new TesseraUserError("two operations are named '" + op.name() + "'; schedules name stages, so give each its own name");
@@ -93,7 +93,7 @@ public final class Schedule {
     public List<Stage> readers(Stage producer) {
         List<Stage> out = new ArrayList<>();
         for (Stage s : stages.values())
-            for (Tensor in : s.op().inputs())
+            for (Tensor in : s.inputs())
                 if (in.op() == producer.op() && !out.contains(s)) out.add(s);
         return out;
     }
@@ -104,8 +104,83 @@ public final class Schedule {
         return false;
     }
 
+    /**
+     * Stages the data of {@code tensor} (an input or a stage) in a new copy stage that the given
+     * readers read instead, named {@code <tensor>.cache}. Computed at a loop of a reader, the copy
+     * holds just the tile that loop needs, densely laid out: this is how operand panels are packed.
+     */
+    public Stage cacheRead(Tensor tensor, Stage... readers) {
+        return (Stage) apply(new Step.CacheRead(tensor.name(), java.util.Arrays.stream(readers).map(Stage::name).toList()));
+    }
+
+    /** The names of the tensors a stage may read: the inputs and every stage's outputs. */
+    Tensor tensorNamed(String name, String where) {
+        for (Tensor t : inputs) if (t.name().equals(name)) return t;
+        for (Stage s : stages.values()) for (Tensor t : s.op().outputs()) if (t.name().equals(name)) return t;
+        List<String> known = new ArrayList<>();
+        for (Tensor t : inputs) known.add(t.name());
+        for (Stage s : stages.values()) for (Tensor t : s.op().outputs()) known.add(t.name());
+        throw new TesseraUserError(where + ": no tensor named '" + name + "'; tensors: " + known);
+    }
+
+    /** Adds a stage made by a primitive right before {@code before}, so producers stay ahead of consumers. */
+    Stage insertBefore(Stage before, ComputeOp op, String where) {
+        if (!names.add(op.name()))
+            throw new TesseraUserError(where + ": the new stage name " + op.name() + " is taken; stages: " + stageNames());
+        Map<ComputeOp, Stage> old = new LinkedHashMap<>(stages);
+        stages.clear();
+        Stage made = new Stage(this, op, false);
+        for (Map.Entry<ComputeOp, Stage> e : old.entrySet()) {
+            if (e.getValue() == before) stages.put(op, made);
+            stages.put(e.getKey(), e.getValue());
+        }
+        return made;
+    }
+
+    /** The shape variables of the kernel's inputs and outputs, by name. */
+    public Map<String, dev.tessera.ir.Var> shapeVars() {
+        Map<String, dev.tessera.ir.Var> vars = new LinkedHashMap<>();
+        List<Tensor> all = new ArrayList<>(inputs);
+        all.addAll(outputs);
+        for (Tensor t : all)
+            for (dev.tessera.ir.Expr d : t.shape())
+                for (dev.tessera.ir.Var v : dev.tessera.ir.Exprs.vars(d)) vars.putIfAbsent(v.name(), v);
+        return vars;
+    }
+
+    /** The specializations of the kernel, in trace order. */
+    public List<Step.Specialize> specializations() {
+        return trace.stream().filter(s -> s instanceof Step.Specialize).map(s -> (Step.Specialize) s).toList();
+    }
+
+    /** The most specializations a kernel takes: each doubles the code. */
+    public static final int MAX_SPECIALIZATIONS = 2;
+
+    private void checkSpecialize(Stage st, Step.Specialize sp) {
+        String where = "specialize(" + sp.stage() + ", " + sp.shapeVar() + " % " + sp.divisor() + " == 0)";
+        if (!st.isOutput())
+            throw new TesseraUserError(where + ": specialize applies to the whole kernel; name an output stage "
+                    + stages.values().stream().filter(Stage::isOutput).map(Stage::name).toList());
+        if (!shapeVars().containsKey(sp.shapeVar()))
+            throw new TesseraUserError(where + ": no shape variable '" + sp.shapeVar() + "'; the kernel's shape variables: " + shapeVars().keySet());
+        if (sp.divisor() < 2) throw new TesseraUserError(where + ": the divisor must be at least 2, got " + sp.divisor());
+        for (Step.Specialize other : specializations())
+            if (other.shapeVar().equals(sp.shapeVar()) && other.divisor() == sp.divisor())
+                throw new TesseraUserError(where + ": this specialization is already in the schedule");
+        if (specializations().size() >= MAX_SPECIALIZATIONS)
+            throw new TesseraUserError(where + ": a kernel takes at most " + MAX_SPECIALIZATIONS + " specializations (each doubles its code)");
+    }
+
+    /** Whether a name is used by an input or a stage. */
+    boolean nameTaken(String name) { return names.contains(name); }
+
     /** Applies one step, appending it to the trace if it is valid. Returns what the primitive returns. */
     public Object apply(Step step) {
+        if (step instanceof Step.CacheRead c) {
+            Stage made = DataflowRewrites.cacheRead(this, c);
+            trace.add(step);
+            return made;
+        }
         Stage st = stage(step.stage());
         Object result = switch (step) {
             case Step.Split s -> st.applySplit(s);
@@ -118,6 +193,11 @@ public final class Schedule {
             case Step.ComputeAt c -> { st.applyComputeAt(c, stage(c.consumer())); yield null; }
             case Step.ComputeInline c -> { st.applyComputeInline(c); yield null; }
             case Step.ComputeRoot c -> { st.applyComputeRoot(); yield null; }
+            case Step.Rfactor r -> DataflowRewrites.rfactor(this, st, r);
+            case Step.CacheWrite c -> DataflowRewrites.cacheWrite(this, st, c);
+            case Step.CacheRead c -> throw new AssertionError("handled above");
+            case Step.Specialize sp -> { checkSpecialize(st, sp); yield null; }
+            case Step.StorageAlign a -> { st.applyStorageAlign(a); yield null; }
         };
         trace.add(step);
         return result;

@@ -2,8 +2,15 @@ package dev.tessera.schedule;
 
 import dev.tessera.TesseraUserError;
 import dev.tessera.dsl.ComputeOp;
+import dev.tessera.dsl.Tensor;
 import dev.tessera.ir.Axis;
+import dev.tessera.ir.Expr;
+import dev.tessera.ir.ExprVisitor;
+import dev.tessera.ir.Reduce;
+import dev.tessera.ir.TensorRead;
 import dev.tessera.ir.Var;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -13,8 +20,11 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * The schedule of one compute stage: its loop axes (root, split and fused), their order and
- * annotations, and where the stage is computed. Every primitive validates its request, appends a
+ * The schedule of one compute stage: its current definition, its loop axes (root, split and
+ * fused), their order and annotations, and where the stage is computed. The definition starts as
+ * the compute's own bodies; {@code rfactor}, {@code cache_read} and {@code cache_write} rewrite it
+ * (the compute op keeps naming the stage's storage and outputs, so the reference semantics stay
+ * those of the original definition). Every primitive validates its request, appends a
  * {@link Step} to the owning {@link Schedule}'s trace, and raises {@link TesseraUserError} naming
  * the step and what would be legal.
  */
@@ -34,12 +44,25 @@ public final class Stage {
     private final Map<LoopAxis, LoopKind> kinds = new HashMap<>();
     private final Map<String, LoopAxis> byName = new LinkedHashMap<>();
     private Attachment attachment = new Attachment.Root();
+    private List<Expr> bodies;
+    private final Map<Integer, long[]> storageAlign = new HashMap<>();
 
     Stage(Schedule schedule, ComputeOp op, boolean isOutput) {
         this.schedule = schedule;
         this.op = op;
         this.isOutput = isOutput;
-        for (Axis a : op.allAxes()) {
+        redefine(op.bodies());
+    }
+
+    /** Replaces the definition (over the same spatial axes) and resets the loops to its root axes. */
+    void redefine(List<Expr> newBodies) {
+        bodies = List.copyOf(newBodies);
+        rootAxes.clear();
+        leaves.clear();
+        relations.clear();
+        kinds.clear();
+        byName.clear();
+        for (Axis a : allAxes()) {
             LoopAxis la = new LoopAxis(a.name(), a.kind(), Var.index(a.name()));
             rootAxes.add(la);
             leaves.add(la);
@@ -47,10 +70,50 @@ public final class Stage {
         }
     }
 
+    /** Rewrites reads in the definition without touching the loops (the axes stay the same). */
+    void rewriteReads(java.util.function.UnaryOperator<Expr> rewrite) {
+        bodies = bodies.stream().map(rewrite).toList();
+    }
+
     public String name() { return op.name(); }
+    /** The compute this stage stores: its name, spatial axes, shape and output tensors. */
     public ComputeOp op() { return op; }
     public boolean isOutput() { return isOutput; }
     public Schedule schedule() { return schedule; }
+
+    /** The current definition, one body per output, over the op's spatial axis variables. */
+    public List<Expr> bodies() { return bodies; }
+
+    public boolean isReduction() { return bodies.get(0) instanceof Reduce; }
+
+    /** The reduction axes of the current definition. */
+    public List<Axis> reduceAxes() { return bodies.get(0) instanceof Reduce r ? r.axes() : List.of(); }
+
+    /** Spatial axes, then the current definition's reduction axes: the root loops. */
+    public List<Axis> allAxes() {
+        List<Axis> all = new ArrayList<>(op.axes());
+        all.addAll(reduceAxes());
+        return all;
+    }
+
+    /** The tensors the current definition reads. */
+    public List<Tensor> inputs() {
+        Set<Tensor> ins = new LinkedHashSet<>();
+        for (Expr b : bodies) {
+            new ExprVisitor() {
+                @Override public void visit(Expr e) {
+                    if (e instanceof TensorRead tr) ins.add(tr.tensor());
+                    visitChildren(e);
+                }
+            }.visit(b);
+        }
+        return List.copyOf(ins);
+    }
+
+    /** Whether any loop of the stage has been split, fused, reordered or annotated. */
+    boolean hasLoopSchedule() {
+        return !relations.isEmpty() || !kinds.isEmpty() || !leaves.equals(rootAxes);
+    }
 
     /** The root axes: the compute's spatial axes, then its reduction axes. */
     public List<LoopAxis> rootAxes() { return Collections.unmodifiableList(rootAxes); }
@@ -74,7 +137,7 @@ public final class Stage {
 
     /** The loop axis of the root variable {@code v}. */
     public LoopAxis axis(Var v) {
-        List<Axis> axes = op.allAxes();
+        List<Axis> axes = allAxes();
         for (int d = 0; d < axes.size(); d++) if (axes.get(d).var() == v) return axis(rootAxes.get(d).name());
         throw new TesseraUserError("variable " + v + " is not an axis of stage " + name() + "; its loops are " + leafNames());
     }
@@ -116,12 +179,66 @@ public final class Stage {
 
     public Tiles tile(LoopAxis x, LoopAxis y, long xFactor, long yFactor) { return tile(x.name(), y.name(), xFactor, yFactor); }
 
+    /**
+     * Multi-level tiling (Ansor's "SSRSRS" structure, written out): splits each named axis into
+     * levels by its factors, outermost first (factors {@code [64, 4]} make levels of extent
+     * {@code ceil(n/64)}, 16 and 4), then orders the loops level by level, in the order the axes are
+     * named within a level; loops not named stay outermost. Records the splits and one reorder, so
+     * the trace holds only primitive steps. Returns the loops of each level.
+     */
+    public List<List<LoopAxis>> tileLevels(Map<String, List<Long>> factorsByAxis) {
+        int levels = 1;
+        for (List<Long> f : factorsByAxis.values()) levels = Math.max(levels, f.size() + 1);
+        List<List<LoopAxis>> byLevel = new ArrayList<>();
+        for (int l = 0; l < levels; l++) byLevel.add(new ArrayList<>());
+        for (Map.Entry<String, List<Long>> e : factorsByAxis.entrySet()) {
+            List<Long> factors = e.getValue();
+            for (int i = 1; i < factors.size(); i++)
+                if (factors.get(i - 1) % factors.get(i) != 0)
+                    throw new TesseraUserError("tile_levels(" + name() + ", " + e.getKey() + ", " + factors
+                            + "): each factor must be a multiple of the next (the levels nest)");
+            LoopAxis rest = axis(e.getKey());
+            int first = levels - factors.size() - 1;
+            for (int i = 0; i < factors.size(); i++) {
+                long inner = factors.get(i);
+                long parentExtent = i == 0 ? 0 : factors.get(i - 1);
+                Parts p = i == 0 ? split(rest, inner) : splitParts(rest.name(), parentExtent / inner, TailStrategy.GUARD);
+                byLevel.get(first + i).add(p.outer());
+                rest = p.inner();
+            }
+            byLevel.get(levels - 1).add(rest);
+        }
+        List<LoopAxis> order = new ArrayList<>();
+        for (List<LoopAxis> level : byLevel) order.addAll(level);
+        reorder(order.toArray(LoopAxis[]::new));
+        return byLevel;
+    }
+
     public void vectorize(String axis) { schedule.apply(new Step.Vectorize(name(), axis)); }
     public void vectorize(LoopAxis axis) { vectorize(axis.name()); }
     public void unroll(String axis) { schedule.apply(new Step.Unroll(name(), axis)); }
     public void unroll(LoopAxis axis) { unroll(axis.name()); }
     public void parallel(String axis) { schedule.apply(new Step.Parallel(name(), axis)); }
     public void parallel(LoopAxis axis) { parallel(axis.name()); }
+
+    /** Factors reduction loop {@code axis} into a new stage {@code <name>.rf} (see {@link Step.Rfactor}); returns it. */
+    public Stage rfactor(String axis) { return (Stage) schedule.apply(new Step.Rfactor(name(), axis)); }
+    public Stage rfactor(LoopAxis axis) { return rfactor(axis.name()); }
+
+    /** Adds a fast path for calls where {@code shapeVar} is a multiple of {@code divisor} (see {@link Step.Specialize}). */
+    public void specialize(String shapeVar, long divisor) { schedule.apply(new Step.Specialize(name(), shapeVar, divisor)); }
+
+    /** Pads the stride of storage dimension {@code axis} to {@code factor * n + offset} elements (see {@link Step.StorageAlign}). */
+    public void storageAlign(String axis, long factor, long offset) { schedule.apply(new Step.StorageAlign(name(), axis, factor, offset)); }
+
+    /** Storage alignment per spatial dimension: {factor, offset}, or null. */
+    public long[] storageAlignment(int dimension) {
+        long[] a = storageAlign.get(dimension);
+        return a == null ? null : a.clone();
+    }
+
+    /** Moves the definition into a new stage {@code <name>.local} that this stage copies (see {@link Step.CacheWrite}); returns it. */
+    public Stage cacheWrite() { return (Stage) schedule.apply(new Step.CacheWrite(name())); }
 
     public void computeAt(Stage consumer, String axis) { schedule.apply(new Step.ComputeAt(name(), consumer.name(), axis)); }
     public void computeAt(Stage consumer, LoopAxis axis) { computeAt(consumer, axis.name()); }
@@ -139,10 +256,10 @@ public final class Stage {
         if (parent.isReduce() && s.tail() != TailStrategy.GUARD)
             throw new TesseraUserError(where + ": tail strategy " + s.tail().jsonName() + " is not legal on reduction axis " + parent.name()
                     + " (it would count points twice or past the end); legal: guard");
-        if (s.tail() == TailStrategy.SHIFT_INWARD && op.isReduction())
+        if (s.tail() == TailStrategy.SHIFT_INWARD && isReduction())
             throw new TesseraUserError(where + ": shift_inward is not legal on reduction stage " + name()
                     + " (overlapping tiles would accumulate some points twice); legal: guard" + (isOutput ? "" : ", round_up"));
-        if (s.tail() == TailStrategy.ROUND_UP && op.isReduction() && !rootAxes.contains(parent))
+        if (s.tail() == TailStrategy.ROUND_UP && isReduction() && !rootAxes.contains(parent))
             throw new TesseraUserError(where + ": round_up of the split loop " + parent.name() + " on reduction stage " + name()
                     + " would overshoot into the next block and accumulate some points twice; round_up a root axis " + rootAxes.stream()
                     .filter(a -> !a.isReduce() && leaves.contains(a)).map(LoopAxis::name).toList() + ", or use guard");
@@ -232,12 +349,23 @@ public final class Stage {
     void applyComputeInline(Step.ComputeInline s) {
         String where = "compute_inline(" + name() + ")";
         if (isOutput) throw new TesseraUserError(where + ": " + name() + " is an output and must be stored; legal: compute_root");
-        if (op.isReduction()) throw new TesseraUserError(where + ": " + name() + " is a reduction and cannot be inlined; legal: compute_root or compute_at");
+        if (isReduction()) throw new TesseraUserError(where + ": " + name() + " is a reduction and cannot be inlined; legal: compute_root or compute_at");
         if (op.outputs().size() > 1) throw new TesseraUserError(where + ": " + name() + " has several outputs and cannot be inlined; legal: compute_root or compute_at");
         attachment = new Attachment.Inline();
     }
 
     void applyComputeRoot() { attachment = new Attachment.Root(); }
+
+    void applyStorageAlign(Step.StorageAlign s) {
+        String where = "storage_align(" + name() + ", " + s.axis() + ", factor=" + s.factor() + ", offset=" + s.offset() + ")";
+        if (isOutput) throw new TesseraUserError(where + ": " + name() + " is an output; its layout is the caller's. Align an intermediate or cache stage");
+        List<String> dims = op.axes().stream().map(Axis::name).toList();
+        int d = dims.indexOf(s.axis());
+        if (d < 0) throw new TesseraUserError(where + ": " + s.axis() + " is not a storage dimension of " + name() + "; its dimensions: " + dims);
+        if (s.factor() < 1 || s.offset() < 0 || s.offset() >= s.factor())
+            throw new TesseraUserError(where + ": need factor >= 1 and 0 <= offset < factor");
+        storageAlign.put(d, new long[] {s.factor(), s.offset()});
+    }
 
     private LoopAxis leafOrError(String n, String where) {
         LoopAxis a = byName.get(n);

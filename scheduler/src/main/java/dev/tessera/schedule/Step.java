@@ -21,6 +21,11 @@ import java.util.List;
         @JsonSubTypes.Type(value = Step.ComputeAt.class, name = "compute_at"),
         @JsonSubTypes.Type(value = Step.ComputeInline.class, name = "compute_inline"),
         @JsonSubTypes.Type(value = Step.ComputeRoot.class, name = "compute_root"),
+        @JsonSubTypes.Type(value = Step.Rfactor.class, name = "rfactor"),
+        @JsonSubTypes.Type(value = Step.CacheRead.class, name = "cache_read"),
+        @JsonSubTypes.Type(value = Step.CacheWrite.class, name = "cache_write"),
+        @JsonSubTypes.Type(value = Step.Specialize.class, name = "specialize"),
+        @JsonSubTypes.Type(value = Step.StorageAlign.class, name = "storage_align"),
 })
 public sealed interface Step {
     /** The stage the step applies to. */
@@ -57,4 +62,41 @@ public sealed interface Step {
 
     /** Computes the whole stage before its consumers (the default placement). */
     record ComputeRoot(String stage) implements Step {}
+
+    /**
+     * Factors the reduction loop {@code axis} out into a new stage {@code <stage>.rf} that keeps it as
+     * a spatial (innermost) dimension and reduces over the rest; the stage then reduces over
+     * {@code axis} alone. Splitting {@code k} by 16 and factoring {@code k.inner} gives 16 independent
+     * partial results that vectorize.
+     */
+    record Rfactor(String stage, String axis) implements Step {}
+
+    /**
+     * Makes a copy stage {@code <tensor>.cache} of {@code tensor} and has {@code readers} read it
+     * instead. {@link #stage()} is the tensor's name.
+     */
+    record CacheRead(String tensor, List<String> readers) implements Step {
+        public CacheRead { readers = List.copyOf(readers); }
+        @Override public String stage() { return tensor; }
+    }
+
+    /**
+     * Moves the stage's definition into a new stage {@code <stage>.local} and makes the stage a copy
+     * of it, so the computation can accumulate in a small tile (registers) placed inside the copy's loops.
+     */
+    record CacheWrite(String stage) implements Step {}
+
+    /**
+     * Adds a fast path to the kernel of output {@code stage} for calls where the shape variable
+     * {@code shapeVar} is a multiple of {@code divisor}: there the loops are lowered knowing it, so
+     * the guards of splits by a factor of {@code divisor} disappear; other calls take the general path.
+     */
+    record Specialize(String stage, String shapeVar, long divisor) implements Step {}
+
+    /**
+     * Pads the storage of the stage's spatial dimension {@code axis} so that its stride (in
+     * elements) is {@code factor * n + offset}: rows of a staged tile then start on cache-line or
+     * vector boundaries ({@code offset} 0), or deliberately off them to avoid set conflicts.
+     */
+    record StorageAlign(String stage, String axis, long factor, long offset) implements Step {}
 }

@@ -138,9 +138,38 @@ public final class BoundsInference {
             Interval b = Bounds.of(e, enclosing);
             if (b.max() == null) return fallback;
             Expr m = Simplifier.simplify(b.max());
+            // A symbolic bound such as min(M, 4) still has a constant bound: prefer it, so storage stays constant-size.
+            Long c = constantUpperBound(m);
+            if (c != null) return Te.c(c);
             for (Var v : Exprs.vars(m)) if (enclosing.containsKey(v)) return fallback;
             return m;
         }
+    }
+
+    /** A constant that bounds e from above whatever its free variables are, or null. */
+    static Long constantUpperBound(Expr e) {
+        if (e instanceof dev.tessera.ir.IntImm i) return i.value();
+        if (!(e instanceof dev.tessera.ir.Binary bin)) return null;
+        Long a = constantUpperBound(bin.a()), b = constantUpperBound(bin.b());
+        return switch (bin.op()) {
+            case MIN -> a == null ? b : b == null ? a : Math.min(a, b);
+            case MAX -> a == null || b == null ? null : Math.max(a, b);
+            case ADD -> a == null || b == null ? null : a + b;
+            case MUL -> bin.a() instanceof dev.tessera.ir.IntImm && bin.b() instanceof dev.tessera.ir.IntImm ? a * b
+                    : a != null && b != null && isNonNegative(bin.a()) && isNonNegative(bin.b()) ? a * b : null;
+            default -> null;
+        };
+    }
+
+    /** Storage extents are built from shapes, loop extents and regions: their variables are never negative. */
+    private static boolean isNonNegative(Expr e) {
+        return switch (e) {
+            case dev.tessera.ir.IntImm i -> i.value() >= 0;
+            case Var v -> true;
+            case dev.tessera.ir.Binary b when b.op() == dev.tessera.ir.Binary.Op.MIN || b.op() == dev.tessera.ir.Binary.Op.MAX
+                    || b.op() == dev.tessera.ir.Binary.Op.ADD || b.op() == dev.tessera.ir.Binary.Op.MUL -> isNonNegative(b.a()) && isNonNegative(b.b());
+            default -> false;
+        };
     }
 
     static Interval loopRange(For f, Map<Var, Interval> scope) {

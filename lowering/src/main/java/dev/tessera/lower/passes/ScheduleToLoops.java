@@ -93,7 +93,7 @@ public final class ScheduleToLoops {
         private void inlineStages() {
             for (Stage s : schedule.stages()) {
                 List<Expr> bs = new ArrayList<>();
-                for (Expr b : s.op().bodies()) bs.add(inlineReads(b));
+                for (Expr b : s.bodies()) bs.add(inlineReads(b));
                 bodies.put(s.op(), bs);
             }
         }
@@ -163,7 +163,7 @@ public final class ScheduleToLoops {
             List<LoopAxis> roots = s.rootAxes();
             for (int d = 0; d < roots.size(); d++) {
                 LoopAxis r = roots.get(d);
-                extent.put(r, r.isReduce() ? op.allAxes().get(d).extent() : extents.get(op).get(d));
+                extent.put(r, r.isReduce() ? s.allAxes().get(d).extent() : extents.get(op).get(d));
             }
             for (AxisRelation rel : s.relations()) {
                 switch (rel) {
@@ -218,16 +218,16 @@ public final class ScheduleToLoops {
             for (int d = 0; d < roots.size(); d++) {
                 LoopAxis r = roots.get(d);
                 Expr v = r.isReduce() ? value.get(r) : Te.add(mins.get(op).get(d), value.get(r));
-                rootValues.put(op.allAxes().get(d).var(), v);
-                if (!r.isReduce()) index.add(op.allAxes().get(d).var());
+                rootValues.put(s.allAxes().get(d).var(), v);
+                if (!r.isReduce()) index.add(s.allAxes().get(d).var());
             }
             List<Expr> bs = bodies.get(op);
             if (roundUp) bs = bs.stream().map(this::clampReads).toList();
             List<LoopAxis> leaves = s.leafAxes();
-            if (!op.isReduction()) {
+            if (!s.isReduction()) {
                 for (int v = 0; v < bs.size(); v++) provides.add(new Provide(op.outputs().get(v), index, bs.get(v)));
                 Stmt inner = guard(spatialGuards, Block.of(provides));
-                inner = bindRoots(op, rootValues, inner, false);
+                inner = bindRoots(s, rootValues, inner, false);
                 return loops(s, leaves, extent, inner, Map.of());
             }
             // Reduction: the init nest runs over the spatial loops inside the outermost reduction loop.
@@ -238,7 +238,7 @@ public final class ScheduleToLoops {
             Reducer reducer = red.reducer();
             List<Stmt> inits = new ArrayList<>();
             for (int v = 0; v < bs.size(); v++) inits.add(new Provide(op.outputs().get(v), index, reducer.identity().get(v)));
-            Stmt init = bindRoots(op, rootValues, guard(spatialGuards, Block.of(inits)), true);
+            Stmt init = bindRoots(s, rootValues, guard(spatialGuards, Block.of(inits)), true);
             List<LoopAxis> initLoops = rest.stream().filter(a -> !a.isReduce()).toList();
             Map<Var, Var> fresh = new HashMap<>();
             for (LoopAxis a : initLoops) fresh.put(a.var(), Var.index(a.name()));
@@ -267,7 +267,7 @@ public final class ScheduleToLoops {
             if (!(red.condition() instanceof IntImm c && c.value() == 1)) update = new IfThenElse(red.condition(), update, null);
             List<Expr> guards = new ArrayList<>(spatialGuards);
             guards.addAll(reduceGuards);
-            update = bindRoots(op, rootValues, guard(guards, update), false);
+            update = bindRoots(s, rootValues, guard(guards, update), false);
             update = loops(s, rest, extent, update, Map.of());
             return loops(s, outer, extent, Block.of(init, update), Map.of());
         }
@@ -299,8 +299,8 @@ public final class ScheduleToLoops {
         }
 
         /** Lets binding the compute's root variables (spatial only for an init nest) around a statement. */
-        private static Stmt bindRoots(ComputeOp op, Map<Var, Expr> rootValues, Stmt body, boolean spatialOnly) {
-            List<Axis> axes = spatialOnly ? op.axes() : op.allAxes();
+        private static Stmt bindRoots(Stage s, Map<Var, Expr> rootValues, Stmt body, boolean spatialOnly) {
+            List<Axis> axes = spatialOnly ? s.op().axes() : s.allAxes();
             for (int d = axes.size() - 1; d >= 0; d--) {
                 Var v = axes.get(d).var();
                 body = new LetStmt(v, rootValues.get(v), body);

@@ -62,14 +62,15 @@ public final class StorageFlattening {
             @Override public Stmt mutate(Stmt s) {
                 if (s instanceof Realize r) {
                     List<BufferRef> bufs = new ArrayList<>();
+                    Stage stage = schedule.stage(r.op().outputs().get(0));
+                    List<Expr> strides = alignedStrides(r.storageExtents(), stage);
                     for (Tensor t : r.op().outputs()) {
                         BufferRef b = new BufferRef(t.name(), t.dtype());
                         bufs.add(b);
-                        layouts.put(t, new Layout(b, r.mins(), strides(r.storageExtents())));
+                        layouts.put(t, new Layout(b, r.mins(), strides));
                     }
                     Stmt inner = mutate(r.body());
-                    Expr size = Te.c(1);
-                    for (Expr e : r.storageExtents()) size = Te.mul(size, e);
+                    Expr size = r.storageExtents().isEmpty() ? Te.c(1) : dev.tessera.arith.Simplifier.simplify(Te.mul(r.storageExtents().get(0), strides.get(0)));
                     for (int i = bufs.size() - 1; i >= 0; i--) {
                         inner = new Allocate(bufs.get(i), size, inner);
                         layouts.remove(r.op().outputs().get(i));
@@ -109,6 +110,24 @@ public final class StorageFlattening {
         List<Expr> s = new ArrayList<>();
         Expr stride = Te.c(1);
         for (int d = extents.size() - 1; d >= 0; d--) {
+            s.add(0, stride);
+            stride = Exprs.isConst(stride, 1) ? extents.get(d) : Te.mul(extents.get(d), stride);
+        }
+        return s;
+    }
+
+    /** Row-major strides, each dimension's stride padded as the stage's storage_align steps ask. */
+    private static List<Expr> alignedStrides(List<Expr> extents, Stage stage) {
+        List<Expr> s = new ArrayList<>();
+        Expr stride = Te.c(1);
+        for (int d = extents.size() - 1; d >= 0; d--) {
+            long[] align = stage.storageAlignment(d);
+            if (align != null) {
+                // The smallest stride >= the packed one that is factor * n + offset.
+                Expr f = Te.c(align[0]), off = Te.c(align[1]);
+                stride = Te.add(Te.mul(Te.div(Te.add(Te.sub(stride, off), Te.c(align[0] - 1)), f), f), off);
+                stride = dev.tessera.arith.Simplifier.simplify(stride);
+            }
             s.add(0, stride);
             stride = Exprs.isConst(stride, 1) ? extents.get(d) : Te.mul(extents.get(d), stride);
         }

@@ -56,7 +56,7 @@ public final class UnrollLoops {
                 boolean guarded = false;
                 if (n == null) {
                     Interval b = Bounds.of(ext, scope);
-                    n = b.max() == null ? null : Exprs.constInt(Simplifier.simplify(b.max()));
+                    n = b.max() == null ? null : BoundsInference.constantUpperBound(Simplifier.simplify(b.max()));
                     guarded = true;
                 }
                 if (n == null)

@@ -1,0 +1,65 @@
+package dev.tessera.target.llvm;
+
+import static dev.tessera.target.llvm.DataflowPrimitivesTest.check;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.lower.IRPrinter;
+import dev.tessera.lower.Lower;
+import dev.tessera.ops.OperatorInstance;
+import dev.tessera.ops.Operators;
+import dev.tessera.schedule.Schedule;
+import dev.tessera.schedule.Stage;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** specialize, storage_align and multi-level tiling: the code they produce and the values it computes. */
+class SpecializeAndLayoutTest {
+    @Test void specializedKernelDropsTheGuardsOnTheFastPathAndKeepsThemOnTheGeneralOne() {
+        var op = Operators.get("add");
+        OperatorInstance inst = op.buildSymbolic(new long[] {1, 32});
+        Schedule s = Schedule.create(inst.outputs());
+        Stage out = s.stage(inst.output());
+        Stage.Parts i = out.split("i", 4);
+        out.unroll(i.inner());
+        out.vectorize(out.split("j", 16).inner());
+        out.specialize("M", 4);
+        String ir = IRPrinter.print(Lower.lower(s, "k"));
+        assertTrue(ir.contains("if ((M % 4) == 0)"), ir);
+        // The fast path is a clean 4-way unrolled body: no row guard; the general path keeps it.
+        String fast = ir.substring(ir.indexOf("if ((M % 4) == 0)"), ir.indexOf("} else {"));
+        assertTrue(!fast.contains(" < (M"), fast);
+        assertTrue(ir.substring(ir.indexOf("} else {")).contains(" < (M - 1)"), ir);
+        check(inst, s, 8, 13, 4, 1);
+    }
+
+    @Test void storageAlignPadsTheRowsOfAStagedTile() {
+        var op = Operators.get("matmul");
+        OperatorInstance inst = op.build(new long[] {20, 70, 13});
+        Schedule s = Schedule.create(inst.outputs());
+        op.applyDefaultSchedule(s);
+        s.stage("B.cache").storageAlign("i0", 16, 8); // rows of 64 floats padded to 72 (16 * 4 + 8)
+        String ir = IRPrinter.print(Lower.lower(s, "k"));
+        assertTrue(ir.contains("allocate B.cache[f32 * 936]"), ir); // 13 rows x 72
+        check(inst, s);
+    }
+
+    @Test void multiLevelTilingNestsTheLevelsAndComputesTheSameValues() {
+        var op = Operators.get("matmul");
+        OperatorInstance inst = op.build(new long[] {33, 50, 17});
+        Schedule s = Schedule.create(inst.outputs());
+        Stage acc = s.stage("matmul_acc");
+        Map<String, List<Long>> levels = new LinkedHashMap<>();
+        levels.put("i", List.of(8L, 2L));
+        levels.put("j", List.of(32L, 16L));
+        levels.put("k", List.of(4L));
+        List<List<dev.tessera.schedule.LoopAxis>> tiles = acc.tileLevels(levels);
+        assertEquals(3, tiles.size());
+        assertEquals(List.of("i.outer", "j.outer", "i.inner.outer", "j.inner.outer", "k.outer", "i.inner.inner", "j.inner.inner", "k.inner"),
+                acc.leafNames());
+        acc.vectorize("j.inner.inner");
+        check(inst, s);
+    }
+}
