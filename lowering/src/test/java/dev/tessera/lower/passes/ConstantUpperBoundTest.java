@@ -1,0 +1,31 @@
+package dev.tessera.lower.passes;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.tessera.dsl.Te;
+import dev.tessera.ir.Var;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code BoundsInference.constantUpperBound} on products. Found by the operator library's
+ * differential runs (conv2d, batch_matmul, dense, layernorm, ... under random schedules): a product
+ * whose factors have no constant bound makes the nested conditional in the MUL case unbox a null
+ * (its branches mix {@code long} and {@code Long}), so lowering dies with a NullPointerException
+ * instead of falling back to the symbolic bound.
+ */
+class ConstantUpperBoundTest {
+    @Test
+    void aProductWithoutConstantBoundsHasNone() {
+        Var x = Var.index("x"), y = Var.index("y");
+        assertNull(BoundsInference.constantUpperBound(Te.mul(x, y)));
+        assertNull(BoundsInference.constantUpperBound(Te.mul(x, Te.c(4))));
+    }
+
+    @Test
+    void aProductOfBoundedNonNegativeFactorsIsBounded() {
+        Var x = Var.index("x");
+        assertEquals(12L, BoundsInference.constantUpperBound(Te.mul(Te.min(x, Te.c(3)), Te.c(4))));
+        assertEquals(12L, BoundsInference.constantUpperBound(Te.mul(Te.c(3), Te.c(4))));
+    }
+}
