@@ -2,6 +2,7 @@ package dev.tessera.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tessera.ir.DType;
 import dev.tessera.ops.Operator;
 import dev.tessera.ops.OperatorInstance;
 import dev.tessera.schedule.Schedule;
@@ -38,11 +39,12 @@ final class BenchCommand implements Runnable {
         if (threads != null) ParallelRuntime.setThreads(threads);
         Operator op = options.operator();
         long[] shape = options.shapeArgs();
-        OperatorInstance inst = op.build(shape);
+        DType dtype = options.dtype();
+        OperatorInstance inst = op.build(shape, dtype);
         Schedule s = options.schedule(inst);
         KernelRunner.Result r = KernelRunner.run(op.name(), inst, s, Math.max(0, warmup), Math.max(1, repeats));
         double jitMs = jitRepeats > 0 ? KernelRunner.jitLatencyMs(op.name(), s, jitRepeats) : Double.NaN;
-        double flops = op.flops(shape), bytes = op.bytes(shape);
+        double flops = op.flops(shape), bytes = op.bytes(shape, dtype);
         double gflops = flops / (r.medianMs() * 1e6);
         double gbps = bytes / (r.medianMs() * 1e6);
         if (json) {
@@ -50,6 +52,9 @@ final class BenchCommand implements Runnable {
             ObjectNode o = m.createObjectNode();
             o.put("operator", op.name());
             o.put("shape", Arrays.toString(shape).replaceAll("[\\[\\] ]", ""));
+            o.put("dtype", dtype.toString());
+            ObjectNode attrs = o.putObject("attributes");
+            op.attributeValues().forEach(attrs::put);
             o.put("target", options.target);
             o.put("cpu", Target.host().cpu());
             o.put("threads", ParallelRuntime.threads());
@@ -66,7 +71,8 @@ final class BenchCommand implements Runnable {
             if (!Double.isNaN(jitMs)) o.put("jit_ms", jitMs);
             System.out.println(o.toString());
         } else {
-            System.out.printf("%s %s on %s (%d threads), schedule %s%n", op.name(), Arrays.toString(shape), Target.host().cpu(), ParallelRuntime.threads(), options.schedule);
+            System.out.printf("%s %s %s on %s (%d threads), schedule %s%n", op.describe(), Arrays.toString(shape), dtype, Target.host().cpu(),
+                    ParallelRuntime.threads(), options.schedule);
             System.out.printf("  median %.3f ms   (min %.3f, max %.3f over %d runs)%n", r.medianMs(), r.minMs(), r.maxMs(), r.repeats());
             if (flops > 0) System.out.printf("  %.1f GFLOP/s%n", gflops);
             System.out.printf("  %.1f GB/s%n", gbps);

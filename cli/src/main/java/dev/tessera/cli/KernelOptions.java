@@ -1,6 +1,7 @@
 package dev.tessera.cli;
 
 import dev.tessera.TesseraUserError;
+import dev.tessera.ir.DType;
 import dev.tessera.ops.Operator;
 import dev.tessera.ops.OperatorInstance;
 import dev.tessera.ops.Operators;
@@ -10,11 +11,13 @@ import dev.tessera.schedule.TraceJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** The options every kernel command shares: operator, shape, schedule, target. */
+/** The options every kernel command shares: operator, shape, dtype, attributes, schedule, target. */
 final class KernelOptions {
     @Parameters(index = "0", description = "Operator name (see `tessera ops`).")
     String op;
@@ -22,26 +25,47 @@ final class KernelOptions {
     @Option(names = "--shape", description = "Shape arguments, comma separated (see `tessera ops`); default: the operator's example shape.")
     String shape;
 
+    @Option(names = "--dtype", description = "Element type, e.g. f32 or f64 (see `tessera ops`); default: the operator's first, f32.")
+    String dtype;
+
+    @Option(names = "--attr", paramLabel = "NAME=VALUE",
+            description = "An operator attribute, e.g. --attr activation=relu (repeatable; see `tessera ops`).")
+    Map<String, String> attributes = new LinkedHashMap<>();
+
     @Option(names = "--schedule", defaultValue = "default",
-            description = "default (the operator's CPU schedule), naive (no steps), or a JSON trace file.")
+            description = "default (the operator's CPU schedule), tuned (its tunable schedule with --knob values), naive (no steps), or a JSON trace file.")
     String schedule;
+
+    @Option(names = "--knob", paramLabel = "NAME=VALUE",
+            description = "A value for one knob of the tunable schedule, e.g. --knob tile_rows=6 (repeatable; see `tessera ops OP`); implies --schedule tuned.")
+    Map<String, Long> knobs = new LinkedHashMap<>();
 
     @Option(names = "--target", defaultValue = "llvm", description = "Target: llvm (the host CPU).")
     String target;
 
-    Operator operator() { return Operators.get(op); }
+    /** The operator with the given attributes. */
+    Operator operator() { return Operators.get(op).withAttributes(attributes); }
 
     long[] shapeArgs() {
         Operator o = operator();
         return o.parseShape(shape == null ? o.defaultShapes().get(0) : shape);
     }
 
-    OperatorInstance instance() { return operator().build(shapeArgs()); }
+    /** The dtype asked for, checked against the operator's. */
+    DType dtype() {
+        Operator o = operator();
+        return dtype == null ? o.dtypes().get(0) : o.checkDtype(DType.parse(dtype));
+    }
+
+    OperatorInstance instance() { return operator().build(shapeArgs(), dtype()); }
 
     Schedule schedule(OperatorInstance inst) {
         Schedule s = Schedule.create(inst.outputs());
-        switch (schedule) {
+        if (!knobs.isEmpty() && !schedule.equals("default") && !schedule.equals("tuned"))
+            throw new TesseraUserError("--knob sets the tunable schedule's knobs; it cannot be combined with --schedule " + schedule);
+        switch (knobs.isEmpty() ? schedule : "tuned") {
             case "default" -> operator().applyDefaultSchedule(s);
+            case "tuned" -> operator().applyTunedSchedule(s, shapeArgs(), knobs);
             case "naive" -> {}
             default -> {
                 String json;
@@ -49,7 +73,7 @@ final class KernelOptions {
                     json = Files.readString(Path.of(schedule));
                 } catch (IOException e) {
                     throw new TesseraUserError("cannot read schedule file " + schedule + ": " + e.getMessage()
-                            + " (--schedule takes default, naive, or a JSON trace file)");
+                            + " (--schedule takes default, tuned, naive, or a JSON trace file)");
                 }
                 List<Step> trace = TraceJson.read(json);
                 s = Schedule.replay(inst.outputs(), trace);
