@@ -57,7 +57,7 @@ public final class Compare implements Callable<Integer> {
     @Option(names = "--out", description = "Results folder (default: bench/results under the repository root).")
     Path out;
 
-    @Option(names = "--machine", description = "Results file name (default: from the CPU model and count, e.g. amd-epyc-2-cpus).")
+    @Option(names = "--machine", description = "Results file name (default: from the CPU model and count, e.g. amd-epyc-2-cores).")
     String machineName;
 
     @Option(names = "--check-points", defaultValue = "1024", description = "Output points of each Tessera kernel checked against the reference interpreter (default ${DEFAULT-VALUE}).")

@@ -19,7 +19,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * JMH benchmark of Tessera's operators under their default schedules: one kernel call per
  * invocation on prepared native buffers. {@code workload} is an id of the workload table or
- * {@code OPERATOR:SHAPE}; a workload whose operator is not registered fails its own trial only.
+ * {@code OPERATOR:SHAPE} with {@code x} between the sizes (JMH splits parameter lists on commas),
+ * e.g. {@code matmul:512x512x512}; a workload whose operator is not registered fails its own trial only.
  * Run with {@code bench/jmh} (e.g. {@code bench/jmh -p workload=gemm-1024,softmax -p threads=1,2}).
  */
 @State(Scope.Benchmark)

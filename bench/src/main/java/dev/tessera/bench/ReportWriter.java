@@ -42,8 +42,7 @@ public final class ReportWriter {
     /** The Markdown report; {@code chartFile} (may be null) is linked as the chart. */
     public static String markdown(Report r, String chartFile) {
         StringBuilder b = new StringBuilder();
-        b.append("# Tessera against its peers: ").append(r.machine().cpuModel()).append(", ")
-                .append(r.machine().logicalCpus()).append(" logical CPUs\n\n");
+        b.append("# Tessera against its peers: ").append(r.machine().title()).append("\n\n");
         b.append("- **Machine**: ").append(r.machine().describe()).append('\n');
         b.append("- **Limits measured in this run**: ").append(limits(r)).append('\n');
         Timing.Protocol p = r.protocol();
@@ -160,6 +159,7 @@ public final class ReportWriter {
         Machine mc = r.machine();
         machine.put("name", mc.slug());
         machine.put("cpu_model", mc.cpuModel());
+        machine.put("cores", mc.cores());
         machine.put("logical_cpus", mc.logicalCpus());
         put(machine, "memory_gib", mc.memoryGiB());
         machine.put("gpu", mc.gpu());
@@ -277,8 +277,7 @@ public final class ReportWriter {
                 + "font-family=\"sans-serif\" font-size=\"12\">\n", width, height, width, height));
         s.append(String.format(Locale.ROOT, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", width, height));
         s.append("<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">Tessera / peer speed ratio (&gt; 1: Tessera faster)</text>\n");
-        s.append("<text x=\"10\" y=\"38\" fill=\"#444\">").append(xml(r.machine().cpuModel() + ", " + r.machine().logicalCpus()
-                + " logical CPUs, GPU: " + r.machine().gpu() + "; " + r.threads() + " threads; median of " + r.protocol().repeats()
+        s.append("<text x=\"10\" y=\"38\" fill=\"#444\">").append(xml(r.machine().title() + ", GPU: " + r.machine().gpu() + "; " + r.threads() + " threads; median of " + r.protocol().repeats()
                 + " repetitions; " + r.date())).append("</text>\n");
         double lx = 10;
         for (String p : peers) {

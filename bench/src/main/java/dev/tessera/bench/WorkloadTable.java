@@ -102,7 +102,7 @@ public record WorkloadTable(List<Workload> workloads) {
             Workload found = workloads.stream().filter(w -> w.id().equals(t)).findFirst().orElse(null);
             if (found == null && !t.contains(":"))
                 throw new TesseraUserError("unknown workload '" + t + "'; known: " + String.join(", ", workloads.stream().map(Workload::id).toList())
-                        + " (or OPERATOR:SHAPE, e.g. matmul:256,256,256)");
+                        + " (or OPERATOR:SHAPE, e.g. matmul:256,256,256 or matmul:256x256x256)");
             out.add(found != null ? found : Workload.adHoc(t));
         }
         return out;

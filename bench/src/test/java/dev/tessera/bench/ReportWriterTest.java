@@ -21,7 +21,7 @@ import org.w3c.dom.NodeList;
 
 /** The report from a fixed set of figures: every derived number is checkable by hand. */
 class ReportWriterTest {
-    static final Machine MACHINE = new Machine("Test CPU (family 1, model 2)", 2, 8, "none", "Linux 6", "JVM 25", "znver4", 512);
+    static final Machine MACHINE = new Machine("Test CPU (family 1, model 2)", 2, 4, 8, "none", "Linux 6", "JVM 25", "znver4", 512);
     static final Peak PEAK = new Peak("avx512f (zmm, 16 lanes), 12 accumulators", Map.of(1, 100.0, 2, 200.0), 2, 40, "gcc -O2 -march=native");
 
     static final Workload GEMM = new Workload("gemm", "gemm", "matmul", "1024,1024,1024", "1024x1024x1024", Workload.Bound.COMPUTE,
@@ -67,7 +67,7 @@ class ReportWriterTest {
 
     @Test void markdownNamesTheMachineAndHasOneRowPerWorkload() {
         String md = ReportWriter.markdown(report(PEAK), "m.svg");
-        assertTrue(md.startsWith("# Tessera against its peers: Test CPU (family 1, model 2), 2 logical CPUs\n"), md);
+        assertTrue(md.startsWith("# Tessera against its peers: Test CPU (family 1, model 2), 2 cores (4 logical CPUs)\n"), md);
         assertTrue(md.contains("GPU: none"), md);
         assertTrue(md.contains("FP32 FMA peak 100 GFLOP/s on 1 thread, 200 GFLOP/s on 2 threads"), md);
         assertTrue(md.contains("stream copy 40.0 GB/s on 2 threads"), md);
@@ -85,7 +85,9 @@ class ReportWriterTest {
     @Test void jsonHoldsEveryFigureWithRatiosFractionsAndErrors() throws Exception {
         JsonNode j = new ObjectMapper().readTree(ReportWriter.json(report(PEAK)));
         assertEquals("Test CPU (family 1, model 2)", j.at("/machine/cpu_model").asText());
-        assertEquals("test-cpu-2-cpus", j.at("/machine/name").asText());
+        assertEquals("test-cpu-2-cores", j.at("/machine/name").asText());
+        assertEquals(2, j.at("/machine/cores").asInt());
+        assertEquals(4, j.at("/machine/logical_cpus").asInt());
         assertEquals("none", j.at("/machine/gpu").asText());
         assertEquals(200.0, j.at("/limits/fma_gflops/2").asDouble());
         assertEquals(40.0, j.at("/limits/stream_copy_gbps").asDouble());
@@ -134,7 +136,7 @@ class ReportWriterTest {
         for (int i = 0; i < titles.getLength(); i++) bars.add(titles.item(i).getTextContent());
         assertEquals(List.of("gemm vs OpenBLAS (NumPy): 0.8x", "gemm vs PyTorch: 2.00x", "gemm vs Halide: 4.00x", "softmax vs PyTorch: 2.00x"), bars);
         assertTrue(svg.contains(">PyTorch: n/a</text>"), svg);                 // layernorm and caps have no ratio
-        assertTrue(svg.contains("Test CPU (family 1, model 2), 2 logical CPUs, GPU: none"), svg);
+        assertTrue(svg.contains("Test CPU (family 1, model 2), 2 cores (4 logical CPUs), GPU: none"), svg);
         assertTrue(svg.contains(">1/2</text>") && svg.contains(">4</text>"), svg); // log2 axis from 1/2 to 4
     }
 
