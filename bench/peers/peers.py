@@ -219,12 +219,16 @@ def halide_gemm(m, n, k):
     return A, B, out, vec
 
 
+class PeerUnavailable(Exception):
+    """The peer cannot run this workload here (not installed, or no implementation of the kind)."""
+
+
 def setup(kind, shape, peer, rng):
     """Returns (call, check, note): the timed call, a function giving the max abs error, a note on what ran."""
     if peer == "pytorch" and torch is None:
-        raise RuntimeError("PyTorch is not importable: " + TORCH_ERROR)
+        raise PeerUnavailable("PyTorch is not importable: " + TORCH_ERROR)
     if peer == "halide" and hl is None:
-        raise RuntimeError("Halide is not importable: " + HALIDE_ERROR)
+        raise PeerUnavailable("Halide is not importable: " + HALIDE_ERROR)
 
     if kind == "gemm":
         m, n, k = shape
@@ -315,7 +319,7 @@ def setup(kind, shape, peer, rng):
             return caps_conv, (lambda: max_err(res["y"].numpy(), caps_conv_reference(x, wt, stride, pad))), \
                 "unfold + einsum composition"
 
-    raise ValueError(f"no peer '{peer}' for workload kind '{kind}'")
+    raise PeerUnavailable(f"no '{peer}' implementation of workload kind '{kind}' in peers.py")
 
 
 def run_one(workload, peer, warmup, repeats, min_batch_ms):
@@ -326,6 +330,8 @@ def run_one(workload, peer, warmup, repeats, min_batch_ms):
         call, check, note = setup(workload["kind"], shape, peer, rng)
         stats = measure(call, warmup, repeats, min_batch_ms)
         return {**base, "status": "ok", "note": note, "max_abs_error": check(), **stats}
+    except PeerUnavailable as e:
+        return {**base, "status": "not available", "message": str(e)}
     except Exception as e:  # one failing peer must not stop the run
         return {**base, "status": "failed", "message": f"{type(e).__name__}: {e}"}
 
@@ -356,6 +362,14 @@ def versions():
         v["halide_target"] = str(hl.get_jit_target_from_environment())
     else:
         v["halide"] = "missing: " + HALIDE_ERROR
+    try:
+        import subprocess
+
+        pkgs = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}, ", "python3-numpy", "libopenblas0-pthread",
+                               "python3-torch", "python3-halide"], capture_output=True, text=True).stdout
+        v["debian_packages"] = pkgs.strip().rstrip(",")
+    except Exception:
+        pass
     return v
 
 

@@ -130,7 +130,9 @@ public final class PeerProcess implements AutoCloseable {
         } catch (IOException e) {
             return Figure.failed(workload, peer, "unreadable answer from the peer script: " + line);
         }
-        if (!"ok".equals(n.path("status").asText())) return Figure.failed(workload, peer, n.path("message").asText("no message"));
+        String status = n.path("status").asText();
+        if (status.equals("not available")) return Figure.notAvailable(workload, peer, n.path("message").asText("no message"));
+        if (!status.equals("ok")) return Figure.failed(workload, peer, n.path("message").asText("no message"));
         Timing.Stats stats = new Timing.Stats(n.get("median_ms").asDouble(), n.get("p25_ms").asDouble(), n.get("p75_ms").asDouble(),
                 n.get("min_ms").asDouble(), n.get("max_ms").asDouble(), n.get("repeats").asInt(), n.get("calls_per_repeat").asLong());
         return Figure.ok(workload, peer, stats, n.path("max_abs_error").asDouble(Double.NaN), 0, Double.NaN, Double.NaN, n.path("note").asText(""));

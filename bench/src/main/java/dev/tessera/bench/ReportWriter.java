@@ -311,8 +311,8 @@ public final class ReportWriter {
                             Math.min(a, bx), y, Math.max(Math.abs(bx - a), 1), barH, PEER_COLOURS.get(p), xml(w.id() + " vs " + displayName(p) + ": " + ratio(ratio))));
                     s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">%s</text>\n", Math.max(a, bx) + 4, y + barH - 3, xml(ratio(ratio))));
                 } else {
-                    s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#888\">%s: n/a</text>\n",
-                            x.applyAsDouble(1) + 4, y + barH - 3, xml(displayName(p))));
+                    s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#888\">%s: n/a (%s)</text>\n",
+                            x.applyAsDouble(1) + 4, y + barH - 3, xml(displayName(p)), xml(missingWhy(r, w, p))));
                 }
                 y += barH + barGap;
             }
@@ -320,6 +320,13 @@ public final class ReportWriter {
         }
         s.append("</svg>\n");
         return s.toString();
+    }
+
+    /** Why a ratio is missing: which side did not run. */
+    private static String missingWhy(Report r, Workload w, String peer) {
+        Figure t = r.figure(w, Report.TESSERA), p = r.figure(w, peer);
+        if (t == null || !t.isOk()) return "Tessera " + (t == null ? "not run" : t.status().text());
+        return displayName(peer) + " " + (p == null ? "not run" : p.status().text());
     }
 
     // ------------------------------------------------------------------ formatting

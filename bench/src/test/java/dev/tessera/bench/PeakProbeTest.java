@@ -29,5 +29,8 @@ class PeakProbeTest {
         assertEquals(Figure.Status.FAILED, failed.status());
         assertEquals("RuntimeError: x", failed.message());
         assertEquals(Figure.Status.FAILED, PeerProcess.parseAnswer("a", "halide", "Traceback ...").status());
+        Figure missing = PeerProcess.parseAnswer("gemm-1024", "halide", "{\"status\": \"not available\", \"message\": \"Halide is not importable\"}");
+        assertEquals(Figure.Status.NOT_AVAILABLE, missing.status());
+        assertEquals("Halide is not importable", missing.message());
     }
 }

@@ -135,7 +135,8 @@ class ReportWriterTest {
         List<String> bars = new ArrayList<>();
         for (int i = 0; i < titles.getLength(); i++) bars.add(titles.item(i).getTextContent());
         assertEquals(List.of("gemm vs OpenBLAS (NumPy): 0.8x", "gemm vs PyTorch: 2.00x", "gemm vs Halide: 4.00x", "softmax vs PyTorch: 2.00x"), bars);
-        assertTrue(svg.contains(">PyTorch: n/a</text>"), svg);                 // layernorm and caps have no ratio
+        assertTrue(svg.contains(">PyTorch: n/a (Tessera not available)</text>"), svg); // layernorm
+        assertTrue(svg.contains(">PyTorch: n/a (PyTorch failed)</text>"), svg);        // caps
         assertTrue(svg.contains("Test CPU (family 1, model 2), 2 cores (4 logical CPUs), GPU: none"), svg);
         assertTrue(svg.contains(">1/2</text>") && svg.contains(">4</text>"), svg); // log2 axis from 1/2 to 4
     }
