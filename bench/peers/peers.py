@@ -113,7 +113,21 @@ def rand(rng, *shape):
 
 
 def max_err(got, want):
-    return float(np.max(np.abs(np.asarray(got, dtype=np.float64) - want))) if np.size(want) else 0.0
+    """Largest absolute difference; equal values (infinities included) agree, a NaN anywhere else is infinite."""
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    if not np.size(want):
+        return 0.0
+    with np.errstate(invalid="ignore"):
+        diff = np.where(got == want, 0.0, np.abs(got - want))
+    both_nan = np.isnan(got) & np.isnan(want)
+    diff = np.where(both_nan, 0.0, np.where(np.isnan(diff), np.inf, diff))
+    return float(np.max(diff))
+
+
+def json_number(x):
+    """JSON has no infinities or NaN: a non-finite error is sent as the string "inf"."""
+    return x if math.isfinite(x) else "inf"
 
 
 def gemm_sampled_error(a, b, c, points=256, seed=7):
@@ -329,7 +343,7 @@ def run_one(workload, peer, warmup, repeats, min_batch_ms):
         rng = np.random.default_rng(1)
         call, check, note = setup(workload["kind"], shape, peer, rng)
         stats = measure(call, warmup, repeats, min_batch_ms)
-        return {**base, "status": "ok", "note": note, "max_abs_error": check(), **stats}
+        return {**base, "status": "ok", "note": note, "max_abs_error": json_number(check()), **stats}
     except PeerUnavailable as e:
         return {**base, "status": "not available", "message": str(e)}
     except Exception as e:  # one failing peer must not stop the run

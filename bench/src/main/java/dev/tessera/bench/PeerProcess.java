@@ -135,7 +135,10 @@ public final class PeerProcess implements AutoCloseable {
         if (!status.equals("ok")) return Figure.failed(workload, peer, n.path("message").asText("no message"));
         Timing.Stats stats = new Timing.Stats(n.get("median_ms").asDouble(), n.get("p25_ms").asDouble(), n.get("p75_ms").asDouble(),
                 n.get("min_ms").asDouble(), n.get("max_ms").asDouble(), n.get("repeats").asInt(), n.get("calls_per_repeat").asLong());
-        return Figure.ok(workload, peer, stats, n.path("max_abs_error").asDouble(Double.NaN), 0, Double.NaN, Double.NaN, n.path("note").asText(""));
+        // The script sends "inf" when an output was not finite (JSON has no infinities).
+        JsonNode e = n.path("max_abs_error");
+        double error = e.isNumber() ? e.asDouble() : e.asText().equals("inf") ? Double.POSITIVE_INFINITY : Double.NaN;
+        return Figure.ok(workload, peer, stats, error, 0, Double.NaN, Double.NaN, n.path("note").asText(""));
     }
 
     private String nextLine(double timeoutS) {

@@ -117,10 +117,11 @@ public final class PreparedKernel implements AutoCloseable {
                     break outputs;
                 }
                 long flat = all ? p : rnd.nextLong(n);
-                double want = ref.evaluateAt(t, unflatten(flat, shape));
-                double diff = Math.abs(want - got.get(flat));
-                // NaN where the reference has a number (or the reverse) is the worst error, not a silent pass.
-                maxErr = Double.isNaN(diff) && !(Double.isNaN(want) && Double.isNaN(got.get(flat))) ? Double.POSITIVE_INFINITY : Math.max(maxErr, diff);
+                double want = ref.evaluateAt(t, unflatten(flat, shape)), have = got.get(flat);
+                // Equal values (infinities and NaNs included) agree; a NaN or infinity where the other
+                // side differs is the worst error, never a silent pass (Math.max would let NaN through).
+                double diff = Double.compare(want, have) == 0 ? 0 : Math.abs(want - have);
+                maxErr = Math.max(maxErr, Double.isNaN(diff) ? Double.POSITIVE_INFINITY : diff);
                 checked++;
             }
         }

@@ -350,7 +350,7 @@ public final class ReportWriter {
 
     static String sci(double v) {
         if (Double.isNaN(v)) return "n/a";
-        if (Double.isInfinite(v)) return "inf (NaN mismatch)";
+        if (Double.isInfinite(v)) return "inf (non-finite output)";
         return v == 0 ? "0" : String.format(Locale.ROOT, "%.1e", v);
     }
 

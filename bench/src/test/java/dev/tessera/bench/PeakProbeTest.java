@@ -29,6 +29,9 @@ class PeakProbeTest {
         assertEquals(Figure.Status.FAILED, failed.status());
         assertEquals("RuntimeError: x", failed.message());
         assertEquals(Figure.Status.FAILED, PeerProcess.parseAnswer("a", "halide", "Traceback ...").status());
+        Figure nonFinite = PeerProcess.parseAnswer("softmax", "pytorch", "{\"status\": \"ok\", \"max_abs_error\": \"inf\", \"median_ms\": 1,"
+                + " \"p25_ms\": 1, \"p75_ms\": 1, \"min_ms\": 1, \"max_ms\": 1, \"repeats\": 1, \"calls_per_repeat\": 1}");
+        assertEquals(Double.POSITIVE_INFINITY, nonFinite.maxAbsError());
         Figure missing = PeerProcess.parseAnswer("gemm-1024", "halide", "{\"status\": \"not available\", \"message\": \"Halide is not importable\"}");
         assertEquals(Figure.Status.NOT_AVAILABLE, missing.status());
         assertEquals("Halide is not importable", missing.message());
