@@ -59,7 +59,8 @@ public final class PeerProcess implements AutoCloseable {
      * its versions. Never throws: a process that does not start is returned dead, with the reason.
      */
     public static PeerProcess start(String python, Path script, int threads, double requestTimeoutS) {
-        ProcessBuilder pb = new ProcessBuilder(python, script.toString(), "serve", "--threads", Integer.toString(threads))
+        // -s: no user site-packages either, so only the Debian packages are imported.
+        ProcessBuilder pb = new ProcessBuilder(python, "-s", script.toString(), "serve", "--threads", Integer.toString(threads))
                 .redirectError(ProcessBuilder.Redirect.INHERIT);
         pb.environment().put("TESSERA_BENCH_THREADS", Integer.toString(threads));
         // Debian's python must not pick up a virtual environment's or pyenv's packages.
