@@ -26,6 +26,7 @@ import dev.tessera.lower.ir.LetStmt;
 import dev.tessera.lower.ir.LoweredFunc;
 import dev.tessera.lower.ir.Provide;
 import dev.tessera.lower.ir.Realize;
+import dev.tessera.lower.ir.Prefetch;
 import dev.tessera.lower.ir.Stmt;
 import dev.tessera.lower.ir.Store;
 import java.util.HashMap;
@@ -132,6 +133,7 @@ public final class IRPrinter {
                 line(in, "}");
             }
             case Provide p -> line(in, p.tensor().name() + list(p.indices()) + " = " + expr(p.value()));
+            case Prefetch p -> line(in, "prefetch " + buffer(p.buffer()) + "[" + expr(p.index()) + "]");
             case Realize r -> {
                 StringBuilder sb = new StringBuilder("realize ").append(r.op().name());
                 if (r.hasRegion()) {

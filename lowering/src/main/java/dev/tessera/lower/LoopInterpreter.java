@@ -25,6 +25,7 @@ import dev.tessera.lower.ir.LetStmt;
 import dev.tessera.lower.ir.LoweredFunc;
 import dev.tessera.lower.ir.Provide;
 import dev.tessera.lower.ir.Realize;
+import dev.tessera.lower.ir.Prefetch;
 import dev.tessera.lower.ir.Stmt;
 import dev.tessera.lower.ir.Store;
 import java.util.HashMap;
@@ -91,6 +92,7 @@ public final class LoopInterpreter {
                 exec(a.body());
                 memory.remove(a.buffer());
             }
+            case Prefetch p -> eval(p.index()); // a hint: no effect on values, and it never faults
             case Provide p -> throw new IllegalStateException("the loop interpreter runs flattened IR");
             case Realize r -> throw new IllegalStateException("the loop interpreter runs flattened IR");
         }

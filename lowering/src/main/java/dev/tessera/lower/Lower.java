@@ -4,6 +4,7 @@ import dev.tessera.lower.ir.LoweredFunc;
 import dev.tessera.lower.ir.Stmt;
 import dev.tessera.lower.passes.BoundsInference;
 import dev.tessera.lower.passes.ScheduleToLoops;
+import dev.tessera.lower.passes.InjectPrefetches;
 import dev.tessera.lower.passes.Simplify;
 import dev.tessera.lower.passes.Specialize;
 import dev.tessera.lower.passes.StorageFlattening;
@@ -47,6 +48,7 @@ public final class Lower {
         s = f.body();
         dump.accept("storage_flattening", s);
         s = Simplify.apply(s);
+        s = InjectPrefetches.apply(s, schedule);
         s = UnrollLoops.apply(s);
         dump.accept("unroll_loops", s);
         s = VectorizeLoops.apply(s);

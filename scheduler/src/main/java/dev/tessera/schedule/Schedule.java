@@ -198,6 +198,7 @@ public final class Schedule {
             case Step.CacheRead c -> throw new AssertionError("handled above");
             case Step.Specialize sp -> { checkSpecialize(st, sp); yield null; }
             case Step.StorageAlign a -> { st.applyStorageAlign(a); yield null; }
+            case Step.Prefetch p -> { st.applyPrefetch(p); yield null; }
         };
         trace.add(step);
         return result;

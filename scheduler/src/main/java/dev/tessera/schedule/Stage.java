@@ -46,6 +46,7 @@ public final class Stage {
     private Attachment attachment = new Attachment.Root();
     private List<Expr> bodies;
     private final Map<Integer, long[]> storageAlign = new HashMap<>();
+    private final List<Step.Prefetch> prefetches = new ArrayList<>();
 
     Stage(Schedule schedule, ComputeOp op, boolean isOutput) {
         this.schedule = schedule;
@@ -62,6 +63,7 @@ public final class Stage {
         relations.clear();
         kinds.clear();
         byName.clear();
+        prefetches.clear();
         for (Axis a : allAxes()) {
             LoopAxis la = new LoopAxis(a.name(), a.kind(), Var.index(a.name()));
             rootAxes.add(la);
@@ -231,6 +233,12 @@ public final class Stage {
     /** Pads the stride of storage dimension {@code axis} to {@code factor * n + offset} elements (see {@link Step.StorageAlign}). */
     public void storageAlign(String axis, long factor, long offset) { schedule.apply(new Step.StorageAlign(name(), axis, factor, offset)); }
 
+    /** Prefetches the data of {@code tensor} that iteration {@code distance} steps ahead of loop {@code axis} reads (see {@link Step.Prefetch}). */
+    public void prefetch(Tensor tensor, String axis, long distance) { schedule.apply(new Step.Prefetch(name(), tensor.name(), axis, distance)); }
+
+    /** The prefetch requests on this stage's loops, in trace order. */
+    public List<Step.Prefetch> prefetches() { return List.copyOf(prefetches); }
+
     /** Storage alignment per spatial dimension: {factor, offset}, or null. */
     public long[] storageAlignment(int dimension) {
         long[] a = storageAlign.get(dimension);
@@ -355,6 +363,15 @@ public final class Stage {
     }
 
     void applyComputeRoot() { attachment = new Attachment.Root(); }
+
+    void applyPrefetch(Step.Prefetch p) {
+        String where = "prefetch(" + name() + ", " + p.tensor() + ", " + p.axis() + ", distance=" + p.distance() + ")";
+        leafOrError(p.axis(), where);
+        if (p.distance() < 1) throw new TesseraUserError(where + ": the distance must be at least 1 iteration");
+        if (inputs().stream().noneMatch(t -> t.name().equals(p.tensor())))
+            throw new TesseraUserError(where + ": " + name() + " does not read " + p.tensor() + "; it reads " + inputs().stream().map(Tensor::name).toList());
+        prefetches.add(p);
+    }
 
     void applyStorageAlign(Step.StorageAlign s) {
         String where = "storage_align(" + name() + ", " + s.axis() + ", factor=" + s.factor() + ", offset=" + s.offset() + ")";

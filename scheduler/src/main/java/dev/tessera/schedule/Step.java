@@ -26,6 +26,7 @@ import java.util.List;
         @JsonSubTypes.Type(value = Step.CacheWrite.class, name = "cache_write"),
         @JsonSubTypes.Type(value = Step.Specialize.class, name = "specialize"),
         @JsonSubTypes.Type(value = Step.StorageAlign.class, name = "storage_align"),
+        @JsonSubTypes.Type(value = Step.Prefetch.class, name = "prefetch"),
 })
 public sealed interface Step {
     /** The stage the step applies to. */
@@ -99,4 +100,10 @@ public sealed interface Step {
      * vector boundaries ({@code offset} 0), or deliberately off them to avoid set conflicts.
      */
     record StorageAlign(String stage, String axis, long factor, long offset) implements Step {}
+
+    /**
+     * At the top of each iteration of loop {@code axis}, prefetches the elements of {@code tensor}
+     * that the iteration {@code distance} steps later reads (one cache-line hint per access).
+     */
+    record Prefetch(String stage, String tensor, String axis, long distance) implements Step {}
 }

@@ -120,6 +120,9 @@ class DataflowPrimitivesTest {
         fails(() -> sch.stage("z").storageAlign("i", 16, 0), "z is an output");
         fails(() -> sch.stage("y").storageAlign("q", 16, 0), "q is not a storage dimension of y", "[i, j]");
         fails(() -> sch.stage("y").storageAlign("i", 16, 16), "0 <= offset < factor");
+        fails(() -> s.stage("acc").prefetch(a, "q", 4), "prefetch(acc, A, q, distance=4)", "has no loop 'q'");
+        fails(() -> s.stage("acc").prefetch(a, "k", 0), "the distance must be at least 1");
+        fails(() -> s.stage("C").prefetch(a, "i", 2), "C does not read A", "[acc]");
         fails(() -> s.stage("acc").tileLevels(java.util.Map.of("i", List.of(4L, 3L))), "each factor must be a multiple of the next");
     }
 }

@@ -57,6 +57,10 @@ public class StmtMutator extends ExprMutator {
                 Expr v = mutate(p.value());
                 yield idx == p.indices() && v == p.value() ? s : new Provide(p.tensor(), idx, v);
             }
+            case Prefetch p -> {
+                Expr idx = mutate(p.index());
+                yield idx == p.index() ? s : new Prefetch(p.buffer(), idx);
+            }
             case Realize r -> {
                 List<Expr> mins = mutateAll(r.mins()), exts = mutateAll(r.extents()), st = mutateAll(r.storageExtents());
                 Stmt body = mutate(r.body());

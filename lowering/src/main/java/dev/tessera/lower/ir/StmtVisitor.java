@@ -24,6 +24,7 @@ public class StmtVisitor extends ExprVisitor {
                 if (st.predicate() != null) visit(st.predicate());
             }
             case Allocate a -> { visit(a.size()); visit(a.body()); }
+            case Prefetch p -> visit(p.index());
             case Provide p -> { p.indices().forEach(this::visit); visit(p.value()); }
             case Realize r -> {
                 r.mins().forEach(this::visit);

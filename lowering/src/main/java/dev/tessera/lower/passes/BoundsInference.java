@@ -151,14 +151,22 @@ public final class BoundsInference {
         if (e instanceof dev.tessera.ir.IntImm i) return i.value();
         if (!(e instanceof dev.tessera.ir.Binary bin)) return null;
         Long a = constantUpperBound(bin.a()), b = constantUpperBound(bin.b());
-        return switch (bin.op()) {
-            case MIN -> a == null ? b : b == null ? a : Math.min(a, b);
-            case MAX -> a == null || b == null ? null : Math.max(a, b);
-            case ADD -> a == null || b == null ? null : a + b;
-            case MUL -> bin.a() instanceof dev.tessera.ir.IntImm && bin.b() instanceof dev.tessera.ir.IntImm ? a * b
-                    : a != null && b != null && isNonNegative(bin.a()) && isNonNegative(bin.b()) ? a * b : null;
-            default -> null;
-        };
+        switch (bin.op()) {
+            case MIN -> {
+                if (a == null) return b;
+                if (b == null) return a;
+                return Math.min(a, b);
+            }
+            case MAX, ADD, MUL -> {
+                if (a == null || b == null) return null;
+                if (bin.op() == dev.tessera.ir.Binary.Op.MAX) return Math.max(a, b);
+                if (bin.op() == dev.tessera.ir.Binary.Op.ADD) return a + b;
+                return isNonNegative(bin.a()) && isNonNegative(bin.b()) ? Long.valueOf(a * b) : null;
+            }
+            default -> {
+                return null;
+            }
+        }
     }
 
     /** Storage extents are built from shapes, loop extents and regions: their variables are never negative. */

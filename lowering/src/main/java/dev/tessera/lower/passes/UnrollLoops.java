@@ -15,6 +15,7 @@ import dev.tessera.lower.ir.Block;
 import dev.tessera.lower.ir.For;
 import dev.tessera.lower.ir.IfThenElse;
 import dev.tessera.lower.ir.LetStmt;
+import dev.tessera.lower.ir.Prefetch;
 import dev.tessera.lower.ir.Stmt;
 import dev.tessera.lower.ir.StmtMutator;
 import dev.tessera.lower.ir.Store;
@@ -94,6 +95,7 @@ public final class UnrollLoops {
                     return new Allocate(nb, mutate(a.size()), body);
                 }
                 Stmt m = mutateChildren(x);
+                if (m instanceof Prefetch p && rename.containsKey(p.buffer())) return new Prefetch(rename.get(p.buffer()), p.index());
                 if (m instanceof Store st && rename.containsKey(st.buffer()))
                     return new Store(rename.get(st.buffer()), st.index(), st.value(), st.predicate());
                 return m;

@@ -19,6 +19,7 @@ import dev.tessera.lower.ir.IfThenElse;
 import dev.tessera.lower.ir.LetStmt;
 import dev.tessera.lower.ir.Provide;
 import dev.tessera.lower.ir.Realize;
+import dev.tessera.lower.ir.Prefetch;
 import dev.tessera.lower.ir.Stmt;
 import dev.tessera.lower.ir.StmtMutator;
 import dev.tessera.lower.ir.StmtVisitor;
@@ -149,6 +150,12 @@ public final class VectorizeLoops {
                     yield new Store(st.buffer(), idx, widen(val), pred);
                 }
                 case Allocate a -> throw new CannotVectorize();
+                case Prefetch p -> {
+                    // One line per vector: the first lane's (a hint needs no predicate).
+                    Expr idx = expr(p.index());
+                    if (idx instanceof Ramp r) yield new Prefetch(p.buffer(), r.base());
+                    yield idx.type().isVector() ? Block.of(List.of()) : new Prefetch(p.buffer(), idx);
+                }
                 case Provide p -> throw new IllegalStateException("vectorize runs after storage flattening");
                 case Realize r -> throw new IllegalStateException("vectorize runs after storage flattening");
             };

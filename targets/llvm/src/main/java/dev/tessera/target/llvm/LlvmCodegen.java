@@ -26,6 +26,7 @@ import dev.tessera.lower.ir.For;
 import dev.tessera.lower.ir.IfThenElse;
 import dev.tessera.lower.ir.LetStmt;
 import dev.tessera.lower.ir.LoweredFunc;
+import dev.tessera.lower.ir.Prefetch;
 import dev.tessera.lower.ir.Provide;
 import dev.tessera.lower.ir.Realize;
 import dev.tessera.lower.ir.Stmt;
@@ -242,6 +243,11 @@ public final class LlvmCodegen {
             case Block bl -> bl.stmts().forEach(this::stmt);
             case Store st -> store(st);
             case Allocate a -> allocate(a);
+            case Prefetch p -> {
+                // llvm.prefetch(address, read, high locality, data cache): a hint that never faults.
+                LLVMValueRef address = gep(memType(p.buffer().elementType()), buffer(p.buffer()), expr(p.index()));
+                intrinsic("llvm.prefetch", new LLVMTypeRef[] {ptr}, address, LLVMConstInt(i32, 0, 0), LLVMConstInt(i32, 3, 0), LLVMConstInt(i32, 1, 0));
+            }
             case Provide p -> throw new IllegalStateException("Provide reached the LLVM backend (storage flattening did not run): " + p.tensor());
             case Realize r -> throw new IllegalStateException("Realize reached the LLVM backend (storage flattening did not run): " + r.op());
         }
@@ -337,6 +343,7 @@ public final class LlvmCodegen {
         new StmtVisitor() {
             @Override public void visit(Stmt x) {
                 if (x instanceof Store st) useBuffer(st.buffer());
+                if (x instanceof Prefetch p) useBuffer(p.buffer());
                 visitChildren(x);
             }
             @Override public void visit(Expr e) {

@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** specialize, storage_align and multi-level tiling: the code they produce and the values it computes. */
-class SpecializeAndLayoutTest {
+/** specialize, storage_align, prefetch and multi-level tiling: the code they produce and the values it computes. */
+class SchedulePrimitivesTest {
     @Test void specializedKernelDropsTheGuardsOnTheFastPathAndKeepsThemOnTheGeneralOne() {
         var op = Operators.get("add");
         OperatorInstance inst = op.buildSymbolic(new long[] {1, 32});
@@ -61,5 +61,18 @@ class SpecializeAndLayoutTest {
                 acc.leafNames());
         acc.vectorize("j.inner.inner");
         check(inst, s);
+    }
+
+    @Test void prefetchHintsTheRowsOfAEightIterationsAheadWithoutChangingResults() {
+        var op = Operators.get("matmul");
+        OperatorInstance inst = op.build(new long[] {20, 70, 33});
+        Schedule s = Schedule.create(inst.outputs());
+        op.applyDefaultSchedule(s);
+        s.stage("matmul_acc").prefetch(inst.inputs().get(0), "k", 8);
+        String ir = IRPrinter.print(Lower.lower(s, "k"));
+        assertTrue(ir.contains("prefetch A["), ir);
+        check(inst, s);
+        String llvm = LlvmBackend.instance().source(Lower.lower(s, "k"), dev.tessera.target.Target.host(), false);
+        assertTrue(llvm.contains("@llvm.prefetch"), llvm);
     }
 }

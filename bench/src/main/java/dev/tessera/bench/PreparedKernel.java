@@ -1,0 +1,153 @@
+package dev.tessera.bench;
+
+import dev.tessera.dsl.Tensor;
+import dev.tessera.ir.Expr;
+import dev.tessera.ir.IntImm;
+import dev.tessera.lower.interp.ReferenceInterpreter;
+import dev.tessera.lower.interp.TensorValue;
+import dev.tessera.ops.Operator;
+import dev.tessera.ops.OperatorInstance;
+import dev.tessera.ops.Operators;
+import dev.tessera.schedule.Schedule;
+import dev.tessera.target.CompiledKernel;
+import dev.tessera.target.HostBuffer;
+import dev.tessera.target.Kernels;
+import dev.tessera.target.Target;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A built-in operator compiled for the host under its default schedule, with random inputs
+ * (uniform in [-1, 1), fixed seeds) and outputs in native buffers, ready to be called repeatedly;
+ * and the check of its outputs against the reference interpreter. What {@code tessera bench} does
+ * (cli's KernelRunner), shared here by the JMH benchmark and the peer comparison.
+ */
+public final class PreparedKernel implements AutoCloseable {
+    /** The largest absolute difference from the reference over the points checked. */
+    public record Check(double maxAbsError, long checkedPoints, boolean complete) {}
+
+    private final Operator operator;
+    private final long[] shapeArgs;
+    private final OperatorInstance instance;
+    private final CompiledKernel kernel;
+    private final Map<Tensor, TensorValue> inputs;
+    private final List<HostBuffer> args;
+    private final double compileMs;
+
+    private PreparedKernel(Operator operator, long[] shapeArgs, OperatorInstance instance, CompiledKernel kernel,
+                           Map<Tensor, TensorValue> inputs, List<HostBuffer> args, double compileMs) {
+        this.operator = operator;
+        this.shapeArgs = shapeArgs;
+        this.instance = instance;
+        this.kernel = kernel;
+        this.inputs = inputs;
+        this.args = args;
+        this.compileMs = compileMs;
+    }
+
+    /**
+     * Builds, schedules and compiles {@code operatorName} for {@code shape} (comma-separated shape
+     * arguments). An unknown operator or a bad shape is a {@link dev.tessera.TesseraUserError}.
+     */
+    public static PreparedKernel prepare(String operatorName, String shape) {
+        Operator op = Operators.get(operatorName);
+        long[] shapeArgs = op.parseShape(shape);
+        OperatorInstance inst = op.build(shapeArgs);
+        Schedule s = Schedule.create(inst.outputs());
+        op.applyDefaultSchedule(s);
+        long t0 = System.nanoTime();
+        CompiledKernel kernel = Kernels.compile(s, op.name(), Target.host());
+        double compileMs = (System.nanoTime() - t0) / 1e6;
+
+        Map<Tensor, TensorValue> inputs = new LinkedHashMap<>();
+        long seed = 1;
+        for (Tensor t : inst.inputs()) inputs.put(t, TensorValue.random(t.dtype(), seed++, shape(t)));
+        List<HostBuffer> args = new ArrayList<>();
+        try {
+            for (Tensor t : inst.inputs()) args.add(HostBuffer.of(t.dtype(), inputs.get(t).data(), shape(t)));
+            for (Tensor t : inst.outputs()) args.add(HostBuffer.allocate(t.dtype(), shape(t)));
+        } catch (RuntimeException e) {
+            for (HostBuffer b : args) b.close();
+            throw e;
+        }
+        return new PreparedKernel(op, shapeArgs, inst, kernel, inputs, args, compileMs);
+    }
+
+    /** One run of the kernel on the prepared buffers. */
+    public void call() { kernel.call(args); }
+
+    public Operator operator() { return operator; }
+    public long[] shapeArgs() { return shapeArgs.clone(); }
+
+    /** Floating-point operations of one call, as the operator counts them. */
+    public double flops() { return operator.flops(shapeArgs); }
+
+    /** Bytes one call must move (each input read once, each output written once). */
+    public double bytes() { return operator.bytes(shapeArgs); }
+
+    /** Milliseconds from schedule to callable kernel (0 when the process had compiled it before). */
+    public double compileMs() { return compileMs; }
+
+    /**
+     * Compares the outputs of the last call with the reference interpreter: every point of an output
+     * of at most {@code points} elements, else {@code points} points sampled with a fixed seed,
+     * stopping early (and saying so) once {@code budgetMs} of checking have passed.
+     */
+    public Check check(int points, double budgetMs) {
+        long deadline = System.nanoTime() + (long) (budgetMs * 1e6);
+        ReferenceInterpreter ref = new ReferenceInterpreter(instance.outputs(), inputs);
+        double maxErr = 0;
+        long checked = 0;
+        boolean complete = true;
+        SplittableRandom rnd = new SplittableRandom(42);
+        outputs:
+        for (int o = 0; o < instance.outputs().size(); o++) {
+            Tensor t = instance.outputs().get(o);
+            long[] shape = shape(t);
+            HostBuffer got = args.get(instance.inputs().size() + o);
+            long n = got.elementCount();
+            boolean all = n <= points;
+            long count = all ? n : points;
+            for (long p = 0; p < count; p++) {
+                if (System.nanoTime() > deadline) {
+                    complete = false;
+                    break outputs;
+                }
+                long flat = all ? p : rnd.nextLong(n);
+                double want = ref.evaluateAt(t, unflatten(flat, shape)), have = got.get(flat);
+                // Equal values (infinities and NaNs included) agree; a NaN or infinity where the other
+                // side differs is the worst error, never a silent pass (Math.max would let NaN through).
+                double diff = Double.compare(want, have) == 0 ? 0 : Math.abs(want - have);
+                maxErr = Math.max(maxErr, Double.isNaN(diff) ? Double.POSITIVE_INFINITY : diff);
+                checked++;
+            }
+        }
+        return new Check(maxErr, checked, complete);
+    }
+
+    @Override public void close() {
+        for (HostBuffer b : args) b.close();
+    }
+
+    static long[] shape(Tensor t) {
+        long[] s = new long[t.rank()];
+        for (int d = 0; d < s.length; d++) {
+            Expr e = t.shape().get(d);
+            if (!(e instanceof IntImm i)) throw new IllegalStateException("operator instances have constant shapes, got " + e + " in " + t.name());
+            s[d] = i.value();
+        }
+        return s;
+    }
+
+    static long[] unflatten(long flat, long[] shape) {
+        long[] idx = new long[shape.length];
+        for (int d = shape.length - 1; d >= 0; d--) {
+            idx[d] = flat % shape[d];
+            flat /= shape[d];
+        }
+        return idx;
+    }
+}

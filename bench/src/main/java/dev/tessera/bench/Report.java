@@ -1,0 +1,87 @@
+package dev.tessera.bench;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything one comparison run measured, and the figures derived from it: rates, fractions of the
+ * machine's limits, and {@code tessera / peer} speed ratios (peer time over Tessera time, so above 1
+ * Tessera is faster). {@link ReportWriter} renders it.
+ *
+ * @param peak      the measured limits, or null when they could not be measured ({@code peakError} says why)
+ * @param threads   the thread count every target ran with
+ * @param versions  what the peer script reported about its libraries
+ * @param figures   Tessera's and the peers' figures, any order
+ */
+public record Report(Machine machine, Peak peak, String peakError, int threads, Timing.Protocol protocol, Map<String, String> versions,
+                     List<Workload> workloads, List<Figure> figures, String date, String commit) {
+    /** The target name of Tessera's figures. */
+    public static final String TESSERA = "tessera";
+
+    public Report {
+        versions = Map.copyOf(versions);
+        workloads = List.copyOf(workloads);
+        figures = List.copyOf(figures);
+        if (peakError == null) peakError = "";
+    }
+
+    /** The figure of a target on a workload, or null when there is none. */
+    public Figure figure(Workload w, String target) {
+        for (Figure f : figures) if (f.workload().equals(w.id()) && f.target().equals(target)) return f;
+        return null;
+    }
+
+    /** The workload a figure belongs to. */
+    public Workload workloadOf(Figure f) {
+        for (Workload w : workloads) if (w.id().equals(f.workload())) return w;
+        throw new IllegalArgumentException("figure for unknown workload " + f.workload());
+    }
+
+    /** Floating-point operations of one call, as Tessera's operator counts them; NaN when Tessera did not run it. */
+    public double flops(Workload w) {
+        Figure t = figure(w, TESSERA);
+        return t == null ? Double.NaN : t.flops();
+    }
+
+    /** Bytes one call must move, as Tessera's operator counts them; NaN when Tessera did not run it. */
+    public double bytes(Workload w) {
+        Figure t = figure(w, TESSERA);
+        return t == null ? Double.NaN : t.bytes();
+    }
+
+    /** GFLOP/s of a figure, NaN when unknown. */
+    public double gflops(Figure f) {
+        double flops = flops(workloadOf(f));
+        return f.isOk() && flops > 0 ? flops / (f.medianMs() * 1e6) : Double.NaN;
+    }
+
+    /** GB/s of a figure (bytes that must move over the median time), NaN when unknown. */
+    public double gbps(Figure f) {
+        double bytes = bytes(workloadOf(f));
+        return f.isOk() && bytes > 0 ? bytes / (f.medianMs() * 1e6) : Double.NaN;
+    }
+
+    /** GFLOP/s over the FMA peak at the run's thread count (compute-bound workloads), else NaN. */
+    public double fractionOfPeak(Figure f) {
+        if (peak == null || workloadOf(f).bound() != Workload.Bound.COMPUTE) return Double.NaN;
+        return gflops(f) / peak.fmaGflops(threads);
+    }
+
+    /** GB/s over the stream-copy bandwidth (memory-bound workloads), else NaN. */
+    public double fractionOfStream(Figure f) {
+        if (peak == null || workloadOf(f).bound() != Workload.Bound.MEMORY) return Double.NaN;
+        return gbps(f) / peak.copyGbps();
+    }
+
+    /** {@code tessera / peer} as a speed ratio, NaN unless both ran. */
+    public double ratio(Workload w, String peer) {
+        Figure t = figure(w, TESSERA), p = figure(w, peer);
+        if (t == null || p == null || !t.isOk() || !p.isOk()) return Double.NaN;
+        return p.medianMs() / t.medianMs();
+    }
+
+    /** The peers that appear in any workload, in {@link Workload#KNOWN_PEERS} order. */
+    public List<String> peers() {
+        return Workload.KNOWN_PEERS.stream().filter(p -> workloads.stream().anyMatch(w -> w.peers().contains(p))).toList();
+    }
+}

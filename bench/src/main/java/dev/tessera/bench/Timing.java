@@ -1,0 +1,60 @@
+package dev.tessera.bench;
+
+import java.util.Arrays;
+
+/**
+ * The timing protocol every figure follows, Tessera's and the peers' alike (bench/peers/peers.py
+ * implements the same): {@code warmup} untimed calls (at least one); the last sets a batch size so
+ * that one timed repetition lasts at least {@code minBatchMs}; {@code repeats} timed repetitions of
+ * that batch, each giving a time per call. Reported: median, quartiles, min and max.
+ */
+public final class Timing {
+    /** Warm-up calls, timed repetitions, and the shortest a repetition may be. */
+    public record Protocol(int warmup, int repeats, double minBatchMs) {
+        public Protocol {
+            if (warmup < 0 || repeats < 1 || minBatchMs < 0)
+                throw new IllegalArgumentException("need warmup >= 0, repeats >= 1, minBatchMs >= 0; got " + warmup + ", " + repeats + ", " + minBatchMs);
+        }
+    }
+
+    /** Milliseconds per call over the repetitions. */
+    public record Stats(double medianMs, double p25Ms, double p75Ms, double minMs, double maxMs, int repeats, long callsPerRepeat) {
+        /** The interquartile range relative to the median: a spread that one outlier cannot dominate. */
+        public double spread() { return medianMs > 0 ? (p75Ms - p25Ms) / medianMs : 0; }
+
+        /** Stats of the given per-call times (milliseconds). */
+        public static Stats of(double[] timesMs, long callsPerRepeat) {
+            double[] t = timesMs.clone();
+            Arrays.sort(t);
+            return new Stats(quantile(t, 0.5), quantile(t, 0.25), quantile(t, 0.75), t[0], t[t.length - 1], t.length, callsPerRepeat);
+        }
+    }
+
+    private Timing() {}
+
+    /** Times {@code call} under the protocol. */
+    public static Stats measure(Runnable call, Protocol p) {
+        long single = 0;
+        for (int i = 0; i < Math.max(1, p.warmup()); i++) {
+            long s = System.nanoTime();
+            call.run();
+            single = System.nanoTime() - s;
+        }
+        long batch = Math.max(1, (long) Math.ceil(p.minBatchMs() * 1e6 / Math.max(single, 1)));
+        double[] times = new double[p.repeats()];
+        for (int r = 0; r < times.length; r++) {
+            long s = System.nanoTime();
+            for (long i = 0; i < batch; i++) call.run();
+            times[r] = (System.nanoTime() - s) / 1e6 / batch;
+        }
+        return Stats.of(times, batch);
+    }
+
+    /** Linear interpolation between closest ranks of sorted values (numpy's default rule). */
+    static double quantile(double[] sorted, double q) {
+        if (sorted.length == 1) return sorted[0];
+        double pos = q * (sorted.length - 1);
+        int lo = (int) Math.floor(pos), hi = Math.min(lo + 1, sorted.length - 1);
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+    }
+}

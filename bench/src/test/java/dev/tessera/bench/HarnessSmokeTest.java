@@ -1,0 +1,57 @@
+package dev.tessera.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Java side of bench/compare end to end on tiny shapes, one repetition, no Python and no C compiler. */
+class HarnessSmokeTest {
+    @Test void tinyRunWritesAReportAndKeepsGoingPastMissingOperators(@TempDir Path dir) throws Exception {
+        Path table = dir.resolve("tiny.json");
+        Files.writeString(table, """
+                {"workloads": [
+                  {"id": "gemm-tiny", "kind": "gemm", "operator": "matmul", "shape": "8,24,5", "peers": ["openblas", "pytorch", "halide"]},
+                  {"id": "conv-tiny", "kind": "conv", "operator": "conv2d", "shape": "1,3,6,6,4,3,3,1,1", "peers": ["pytorch"]},
+                  {"id": "softmax-tiny", "kind": "softmax", "operator": "softmax", "shape": "3,16", "bound": "memory", "peers": ["pytorch"]},
+                  {"id": "missing-op", "kind": "layernorm", "operator": "no_such_operator", "shape": "4,8", "bound": "memory", "peers": ["pytorch"]},
+                  {"id": "bad-shape", "kind": "gemm", "operator": "matmul", "shape": "8,8"}
+                ]}""");
+        Path out = dir.resolve("results");
+        int code = Compare.run("--workloads", table.toString(), "--no-peers", "--no-peak", "--warmup", "0", "--repeats", "1",
+                "--min-batch-ms", "0", "--threads", "2", "--out", out.toString(), "--machine", "smoke");
+        assertEquals(0, code);
+        for (String ext : new String[] {"md", "json", "svg"}) assertTrue(Files.exists(out.resolve("smoke." + ext)), ext);
+
+        JsonNode figures = new ObjectMapper().readTree(out.resolve("smoke.json").toFile()).get("figures");
+        assertEquals(4 + 2 + 2 + 2 + 1, figures.size()); // gemm + 3 peers, conv + 1, softmax + 1, missing + 1, bad shape
+        for (int i : new int[] {0, 4, 6}) {
+            JsonNode t = figures.get(i);
+            assertEquals("tessera", t.get("target").asText());
+            assertEquals("ok", t.get("status").asText(), t.toString());
+            assertTrue(t.get("max_abs_error").asDouble() < 1e-4, t.toString());
+            assertTrue(t.get("checked_points").asInt() > 0, t.toString());
+            assertEquals(1, t.get("repeats").asInt());
+            assertTrue(t.get("median_ms").asDouble() > 0);
+        }
+        assertEquals("not available", figures.get(1).get("status").asText());
+        assertEquals("peers not run (--no-peers)", figures.get(1).get("message").asText());
+        JsonNode missing = figures.get(8);
+        assertEquals("missing-op", missing.get("workload").asText());
+        assertEquals("not available", missing.get("status").asText());
+        assertTrue(missing.get("message").asText().startsWith("unknown operator 'no_such_operator'"), missing.toString());
+        JsonNode bad = figures.get(10);
+        assertEquals("bad-shape", bad.get("workload").asText());
+        assertEquals("failed", bad.get("status").asText());
+        assertTrue(bad.get("message").asText().contains("matmul"), bad.toString());
+
+        String md = Files.readString(out.resolve("smoke.md"));
+        assertTrue(md.contains("| missing-op | 4,8 | not available: unknown operator 'no_such_operator'"), md);
+        assertTrue(md.contains("not measured (--no-peak)"), md);
+    }
+}

@@ -1,0 +1,39 @@
+package dev.tessera.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class TimingTest {
+    @Test void statsAreMedianQuartilesAndRangeOfTheRepetitions() {
+        Timing.Stats s = Timing.Stats.of(new double[] {5, 1, 4, 2, 3}, 7);
+        assertEquals(3, s.medianMs());
+        assertEquals(2, s.p25Ms());
+        assertEquals(4, s.p75Ms());
+        assertEquals(1, s.minMs());
+        assertEquals(5, s.maxMs());
+        assertEquals(5, s.repeats());
+        assertEquals(7, s.callsPerRepeat());
+        assertEquals(2.0 / 3, s.spread(), 1e-12);
+        assertEquals(2.5, Timing.Stats.of(new double[] {4, 1, 2, 3}, 1).medianMs());
+    }
+
+    @Test void withoutAMinimumBatchEveryRepetitionIsOneCall() {
+        AtomicInteger calls = new AtomicInteger();
+        Timing.Stats s = Timing.measure(calls::incrementAndGet, new Timing.Protocol(2, 3, 0));
+        assertEquals(2 + 3, calls.get());
+        assertEquals(3, s.repeats());
+        assertEquals(1, s.callsPerRepeat());
+        // No warm-up asked: one untimed call still sizes the batch.
+        calls.set(0);
+        Timing.measure(calls::incrementAndGet, new Timing.Protocol(0, 1, 0));
+        assertEquals(2, calls.get());
+    }
+
+    @Test void protocolRejectsImpossibleCounts() {
+        assertThrows(IllegalArgumentException.class, () -> new Timing.Protocol(1, 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Timing.Protocol(-1, 1, 0));
+    }
+}
