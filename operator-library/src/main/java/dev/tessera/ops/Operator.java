@@ -41,8 +41,11 @@ public interface Operator {
     /** The definition for checked shape arguments; with {@code symbolicLeading} the leading dimension is a {@code Te.shapeVar}. */
     OperatorInstance define(long[] checkedShapeArgs, boolean symbolicLeading);
 
-    /** The definition for concrete shape arguments; raises {@link TesseraUserError} on a wrong count or a non-positive value. */
-    default OperatorInstance build(long[] shapeArgs) { return define(checkShape(shapeArgs), false); }
+    /**
+     * The definition for concrete shape arguments in the default dtype; raises {@link TesseraUserError}
+     * on a wrong count or a non-positive value.
+     */
+    default OperatorInstance build(long[] shapeArgs) { return build(shapeArgs, dtypes().get(0)); }
 
     // ---- dtypes ----
 
@@ -73,7 +76,7 @@ public interface Operator {
         return define(checkShape(shapeArgs), false, dtype);
     }
 
-    /** {@link #buildSymbolic(long[])} in a given dtype. */
+    /** {@link #buildSymbolic(long[])} in a given dtype (shape arguments are checked with the leading one set to 1). */
     default OperatorInstance buildSymbolic(long[] shapeArgs, DType dtype) {
         checkDtype(dtype);
         long[] a = shapeArgs.clone();
@@ -109,11 +112,7 @@ public interface Operator {
     default OperatorInstance buildSymbolic() { return buildSymbolic(parseShape(defaultShapes().get(0))); }
 
     /** The definition with the leading dimension a {@code Te.shapeVar}; {@code shapeArgs[0]} is ignored and the rest are used. */
-    default OperatorInstance buildSymbolic(long[] shapeArgs) {
-        long[] a = shapeArgs.clone();
-        if (a.length > 0) a[0] = 1;
-        return define(checkShape(a), true);
-    }
+    default OperatorInstance buildSymbolic(long[] shapeArgs) { return buildSymbolic(shapeArgs, dtypes().get(0)); }
 
     /**
      * Applies a reasonable CPU schedule, valid for every shape (symbolic ones included): a parallel

@@ -6,11 +6,13 @@ import dev.tessera.dsl.Tensor;
 import dev.tessera.ir.Axis;
 import dev.tessera.ir.DType;
 import dev.tessera.ir.Expr;
+import dev.tessera.ir.Var;
 import dev.tessera.schedule.LoopAxis;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.schedule.Stage;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * 2-D max or average pooling in NCHW layout, f32: input [N, C, H, W], a KH x KW window moved by
@@ -64,7 +66,7 @@ public final class Pool2dOp implements Operator {
         Axis ry = Te.reduceAxis("ry", kh), rx = Te.reduceAxis("rx", kw);
         List<Expr> shape = List.of(n, Te.c(s.c()), Te.c(s.oh()), Te.c(s.ow()));
         List<String> axes = List.of("n", "c", "y", "x");
-        java.util.function.Function<List<dev.tessera.ir.Var>, Expr> windowValue = v -> {
+        Function<List<Var>, Expr> windowValue = v -> {
             Expr iy = v.get(2).mul(stride).add(ry.var()).sub(pad), ix = v.get(3).mul(stride).add(rx.var()).sub(pad);
             Expr inside = iy.ge(0).and(iy.lt(h)).and(ix.ge(0)).and(ix.lt(w));
             return Te.select(inside, input.at(v.get(0), v.get(1), iy, ix), average ? Te.f32(0) : Te.lowest(DType.F32));

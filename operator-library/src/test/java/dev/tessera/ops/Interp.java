@@ -5,7 +5,6 @@ import dev.tessera.ir.IntImm;
 import dev.tessera.lower.interp.ReferenceInterpreter;
 import dev.tessera.lower.interp.TensorValue;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /** Runs operator instances on the reference interpreter, for the definition tests. */
@@ -51,6 +50,4 @@ final class Interp {
     static void assertClose(OperatorInstance inst, TensorValue got, double[] want, double rtol, double atol) {
         got.assertAllClose(TensorValue.of(inst.output().dtype(), want, shape(inst.output())), rtol, atol);
     }
-
-    static List<Long> list(long... v) { return java.util.Arrays.stream(v).boxed().toList(); }
 }
