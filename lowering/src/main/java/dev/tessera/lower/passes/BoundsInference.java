@@ -174,8 +174,9 @@ public final class BoundsInference {
         return switch (e) {
             case dev.tessera.ir.IntImm i -> i.value() >= 0;
             case Var v -> true;
-            case dev.tessera.ir.Binary b when b.op() == dev.tessera.ir.Binary.Op.MIN || b.op() == dev.tessera.ir.Binary.Op.MAX
-                    || b.op() == dev.tessera.ir.Binary.Op.ADD || b.op() == dev.tessera.ir.Binary.Op.MUL -> isNonNegative(b.a()) && isNonNegative(b.b());
+            case dev.tessera.ir.Binary b when b.op() == dev.tessera.ir.Binary.Op.MAX -> isNonNegative(b.a()) || isNonNegative(b.b());
+            case dev.tessera.ir.Binary b when b.op() == dev.tessera.ir.Binary.Op.MIN || b.op() == dev.tessera.ir.Binary.Op.ADD
+                    || b.op() == dev.tessera.ir.Binary.Op.MUL -> isNonNegative(b.a()) && isNonNegative(b.b());
             default -> false;
         };
     }

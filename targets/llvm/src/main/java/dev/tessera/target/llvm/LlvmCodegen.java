@@ -63,7 +63,8 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * operand, unlike Java's {@code Math.min}); f16 and bf16 arithmetic runs in f32 and rounds back after
  * every operation (bf16 is kept as its i16 bit pattern and rounded to nearest even in integer code,
  * exactly as {@link Numerics#floatToBf16}); float adds and multiplies carry only the {@code contract}
- * fast-math flag.
+ * fast-math flag. exp, log, tanh, erf, sigmoid and pow are {@link VectorMath}'s polynomials, the same
+ * code for scalars and vectors.
  */
 public final class LlvmCodegen {
     /** The runtime entry that parallel loops call. */
@@ -73,6 +74,7 @@ public final class LlvmCodegen {
     private final LLVMContextRef ctx;
     private final LLVMModuleRef mod;
     private final LLVMBuilderRef b;
+    private final VectorMath math;
     private final String symbol;
     private final LLVMTypeRef i1, i8, i16, i32, i64, f32, f64, f16, ptr, voidT;
     private FunctionState fn;
@@ -94,6 +96,7 @@ public final class LlvmCodegen {
         this.mod = mod;
         this.symbol = symbol;
         this.b = LLVMCreateBuilderInContext(ctx);
+        this.math = new VectorMath(ctx, mod, b);
         i1 = LLVMInt1TypeInContext(ctx);
         i8 = LLVMInt8TypeInContext(ctx);
         i16 = LLVMInt16TypeInContext(ctx);
@@ -654,40 +657,19 @@ public final class LlvmCodegen {
         }
         LLVMValueRef x = widen(expr(c.args().get(0)), t);
         LLVMValueRef r = switch (c.fn()) {
-            case EXP -> floatIntrinsic("llvm.exp", x);
-            case LOG -> floatIntrinsic("llvm.log", x);
+            case EXP -> math.exp(x);
+            case LOG -> math.log(x);
             case SQRT -> floatIntrinsic("llvm.sqrt", x);
             case FLOOR -> floatIntrinsic("llvm.floor", x);
             case CEIL -> floatIntrinsic("llvm.ceil", x);
             case ABS -> floatIntrinsic("llvm.fabs", x);
-            case POW -> floatIntrinsic("llvm.pow", x, widen(expr(c.args().get(1)), t));
+            case POW -> math.pow(x, widen(expr(c.args().get(1)), t));
             case RSQRT -> LLVMBuildFDiv(b, floatConst(x, 1.0), floatIntrinsic("llvm.sqrt", x), "");
-            case SIGMOID -> {
-                LLVMValueRef e = floatIntrinsic("llvm.exp", LLVMBuildFNeg(b, x, ""));
-                yield LLVMBuildFDiv(b, floatConst(x, 1.0), LLVMBuildFAdd(b, floatConst(x, 1.0), e, ""), "");
-            }
-            case TANH -> libm(x, "tanh");
-            case ERF -> libm(x, "erf");
+            case SIGMOID -> math.sigmoid(x);
+            case TANH -> math.tanh(x);
+            case ERF -> math.erf(x);
         };
         return narrow(r, t);
-    }
-
-    /** Calls the libm function (float or double flavour) lane by lane. */
-    private LLVMValueRef libm(LLVMValueRef x, String base) {
-        LLVMTypeRef type = LLVMTypeOf(x);
-        boolean vector = LLVMGetTypeKind(type) == LLVMVectorTypeKind;
-        LLVMTypeRef scalar = vector ? LLVMGetElementType(type) : type;
-        boolean single = LLVMGetTypeKind(scalar) == LLVMFloatTypeKind;
-        LLVMValueRef f = runtimeFunction(single ? base + "f" : base, scalar, scalar);
-        LLVMTypeRef ft = LLVMGlobalGetValueType(f);
-        if (!vector) return call(ft, f, List.of(x));
-        LLVMValueRef out = LLVMGetPoison(type);
-        for (int k = 0, n = LLVMGetVectorSize(type); k < n; k++) {
-            LLVMValueRef idx = LLVMConstInt(i32, k, 0);
-            LLVMValueRef lane = call(ft, f, List.of(LLVMBuildExtractElement(b, x, idx, "")));
-            out = LLVMBuildInsertElement(b, out, lane, idx, "");
-        }
-        return out;
     }
 
     /** Casts with Tessera's semantics (see {@link Cast}). */
