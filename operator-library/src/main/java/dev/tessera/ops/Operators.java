@@ -5,7 +5,10 @@ import java.util.List;
 
 /** The registry of built-in operators, by CLI name. */
 public final class Operators {
-    private static final List<Operator> ALL = List.of(new AddOp(), new ReduceSumOp(), new SoftmaxOp(), new MatmulOp(), new Conv2dOp());
+    private static final List<Operator> ALL = List.of(new AddOp(), new ReduceSumOp(), new SoftmaxOp(), new MatmulOp(), new Conv2dOp(),
+            new CapsuleSquashOp(),
+            new CapsuleRoutingOp(),
+            new CapsuleConv2dOp());
 
     private Operators() {}
 

@@ -21,9 +21,9 @@ class OperatorRegistryAndScheduleTest {
 
     @Test
     void registryListsTheFiveOperatorsAndNamesThemOnAMiss() {
-        assertEquals(List.of("add", "reduce_sum", "softmax", "matmul", "conv2d"), Operators.names());
+        assertEquals(List.of("add", "reduce_sum", "softmax", "matmul", "conv2d", "capsule_squash", "capsule_routing", "capsule_conv2d"), Operators.names());
         String msg = assertThrows(TesseraUserError.class, () -> Operators.get("gemm")).getMessage();
-        assertEquals("unknown operator 'gemm'; known operators: add, reduce_sum, softmax, matmul, conv2d", msg);
+        assertEquals("unknown operator 'gemm'; known operators: add, reduce_sum, softmax, matmul, conv2d, capsule_squash, capsule_routing, capsule_conv2d", msg);
     }
 
     @Test
