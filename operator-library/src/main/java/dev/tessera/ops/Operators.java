@@ -23,7 +23,10 @@ public final class Operators {
             new ReduceMaxOp(),
             new TransposeOp(),
             new LogSoftmaxOp(),
-            new LayerNormOp());
+            new LayerNormOp(),
+            new CapsuleSquashOp(),
+            new CapsuleRoutingOp(),
+            new CapsuleConv2dOp());
 
     private Operators() {}
 

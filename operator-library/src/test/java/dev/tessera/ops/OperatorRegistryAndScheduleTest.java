@@ -23,7 +23,7 @@ class OperatorRegistryAndScheduleTest {
     void registryListsTheOperatorsAndNamesThemOnAMiss() {
         List<String> names = Operators.names();
         assertTrue(names.containsAll(List.of("add", "reduce_sum", "softmax", "matmul", "conv2d", "batch_matmul", "dense", "conv2d_nhwc",
-                "depthwise_conv2d", "pool2d", "relu", "gelu", "multiply", "reduce_mean", "reduce_max", "transpose", "log_softmax", "layernorm")), names.toString());
+                "depthwise_conv2d", "pool2d", "relu", "gelu", "multiply", "reduce_mean", "reduce_max", "transpose", "log_softmax", "layernorm", "capsule_squash", "capsule_routing", "capsule_conv2d")), names.toString());
         assertEquals(names.size(), new java.util.HashSet<>(names).size(), "names are unique: " + names);
         for (String n : names) assertTrue(n.matches("[a-z][a-z0-9_]*"), "snake_case: " + n);
         String msg = assertThrows(TesseraUserError.class, () -> Operators.get("gemm")).getMessage();
