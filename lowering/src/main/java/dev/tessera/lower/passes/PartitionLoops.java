@@ -24,6 +24,7 @@ import dev.tessera.lower.ir.Provide;
 import dev.tessera.lower.ir.Realize;
 import dev.tessera.lower.ir.Stmt;
 import dev.tessera.lower.ir.StmtMutator;
+import dev.tessera.lower.ir.StmtVisitor;
 import dev.tessera.lower.ir.Store;
 import dev.tessera.schedule.LoopKind;
 import java.util.ArrayList;
@@ -45,9 +46,10 @@ import java.util.Set;
  * <p>Candidate bounds come from the comparisons and min/max of the body that are affine in the loop
  * variable (bounded over the inner loops and lets, and symbolic in everything outside the loop);
  * each candidate range is checked by simplifying the body with the loop variable restricted to it,
- * and the one that leaves the fewest guards is taken when it leaves fewer than the whole range.
- * Guards are: if-conditions, store and load predicates, selects, and unrolled or vectorized loops
- * whose extent is not a constant. The pieces cover the range exactly in order, whatever the
+ * and the one that proves the most guards true is taken (the wider one of equals, when that is
+ * provable) if it proves more than the whole range does. Guards are the comparisons in
+ * if-conditions, store and load predicates and select conditions, and unrolled or vectorized loops
+ * whose extent is not a constant; one proved false marks a boundary piece and counts for nothing. The pieces cover the range exactly in order, whatever the
  * runtime values: prologue {@code [min, s)}, steady state {@code [s, p)}, epilogue {@code [p, end)}
  * with {@code min <= s <= p <= end}; each keeps the loop's kind, except that a PARALLEL loop stays
  * one loop whose body branches to the piece (so the thread pool still sees every iteration). The
@@ -119,11 +121,11 @@ public final class PartitionLoops {
         /** The loop split into pieces, or null when no candidate range removes a guard. */
         private Stmt partition(For f, Expr lo, Expr end) {
             Var v = f.var();
+            if (!hasGuards(f.body())) return null;
             Candidates cands = new Candidates(v, scope);
             cands.collect(f.body());
             if (cands.starts.isEmpty() && cands.ends.isEmpty()) return null;
             Eliminated whole = eliminate(f.body(), v, Interval.of(lo, simplify(sub(end, c(1)), scope)));
-            if (whole.guards == 0) return null;
             // A candidate at or beyond the loop's own bound adds an empty piece: it is the bound.
             List<Expr> starts = new ArrayList<>(List.of(lo)), ends = new ArrayList<>(List.of(end));
             for (Expr s : cands.starts) if (!Simplifier.canProve(new Binary(Op.LE, s, lo), scope)) starts.add(s);
@@ -135,7 +137,9 @@ public final class PartitionLoops {
                     if (s == lo && p == end) continue;
                     if (Simplifier.canProve(new Binary(Op.LE, p, s), scope)) continue; // an empty steady state
                     Eliminated steady = eliminate(f.body(), v, proofRange(s, p, lo, end));
-                    if (steady.guards < best.guards) {
+                    boolean better = steady.proved > best.proved
+                            || steady.proved == best.proved && bestStart != null && wider(s, p, bestStart, bestEnd);
+                    if (better) {
                         best = steady;
                         bestStart = s;
                         bestEnd = p;
@@ -144,6 +148,11 @@ public final class PartitionLoops {
             }
             if (bestStart == null) return null;
             return emit(f, lo, end, bestStart, bestEnd, best.body);
+        }
+
+        /** Whether [s, p) provably holds more iterations than [s2, p2). */
+        private boolean wider(Expr s, Expr p, Expr s2, Expr p2) {
+            return Simplifier.canProve(new Binary(Op.GT, sub(p, s), sub(p2, s2)), scope);
         }
 
         /**
@@ -164,7 +173,7 @@ public final class PartitionLoops {
             inner.put(v, range);
             GuardEliminator g = new GuardEliminator(inner);
             Stmt out = g.mutate(body);
-            return new Eliminated(out, g.guards);
+            return new Eliminated(out, g.proved);
         }
 
         private Stmt emit(For f, Expr lo, Expr end, Expr s, Expr p, Stmt steadyBody) {
@@ -204,7 +213,29 @@ public final class PartitionLoops {
         }
     }
 
-    private record Eliminated(Stmt body, int guards) {}
+    /** Whether a statement has anything a partition could prove: a condition, a select, a loop of variable extent that must be unrolled or vectorized. */
+    private static boolean hasGuards(Stmt s) {
+        boolean[] found = {false};
+        new StmtVisitor() {
+            @Override public void visit(Stmt x) {
+                if (found[0]) return;
+                if (x instanceof IfThenElse || x instanceof Store st && st.predicate() != null
+                        || x instanceof For f && (f.kind() == LoopKind.UNROLLED || f.kind() == LoopKind.VECTORIZED) && Exprs.constInt(f.extent()) == null)
+                    found[0] = true;
+                else visitChildren(x);
+            }
+
+            @Override public void visit(Expr e) {
+                if (found[0]) return;
+                if (e instanceof Select || e instanceof Load l && l.predicate() != null) found[0] = true;
+                else visitChildren(e);
+            }
+        }.visit(s);
+        return found[0];
+    }
+
+    /** A body simplified for a range of the loop variable, and how many guards that proved true. */
+    private record Eliminated(Stmt body, int proved) {}
 
     /** Binds a let variable in a scope: its value's bounds (an integer scalar), or nothing. */
     private static void bindLet(Map<Var, Interval> scope, Var var, Expr value) {
@@ -214,19 +245,40 @@ public final class PartitionLoops {
     /**
      * Simplifies a statement with the given variable ranges, and removes what that proves: guards
      * that hold, branches that cannot run. Constant lets are substituted (so that unrolled loops see
-     * constant extents). Counts the guards that remain.
+     * constant extents). Counts the guards proved true: the comparisons that disappear from
+     * if-conditions, predicates and select conditions that are not proved false (a guard proved
+     * false marks a boundary piece, not a steady state), and unrolled or vectorized loops whose
+     * extent becomes a constant.
      */
     private static final class GuardEliminator extends StmtMutator {
         private final Map<Var, Interval> scope;
         private final Map<Var, Expr> constants = new HashMap<>();
-        int guards;
+        int proved;
 
         GuardEliminator(Map<Var, Interval> scope) { this.scope = new HashMap<>(scope); }
 
         @Override public Expr mutate(Expr e) {
-            Expr out = simplify(Exprs.substitute(e, constants), scope);
-            guards += countGuards(out);
+            Expr in = Exprs.substitute(e, constants);
+            countSelects(in);
+            return simplify(in, scope);
+        }
+
+        /** The condition simplified, its proved comparisons counted. */
+        private Expr condition(Expr c) {
+            Expr in = Exprs.substitute(c, constants);
+            Expr out = simplify(in, scope);
+            if (!isFalse(out)) proved += Math.max(0, comparisons(in) - comparisons(out));
             return out;
+        }
+
+        private void countSelects(Expr e) {
+            new ExprVisitor() {
+                @Override public void visit(Expr x) {
+                    if (x instanceof Select sel) condition(sel.cond());
+                    if (x instanceof Load l && l.predicate() != null) condition(l.predicate());
+                    visitChildren(x);
+                }
+            }.visit(e);
         }
 
         @Override public Stmt mutate(Stmt s) {
@@ -234,7 +286,8 @@ public final class PartitionLoops {
                 case For f -> {
                     Expr min = mutate(f.min()), ext = mutate(f.extent());
                     if (Simplifier.canProve(new Binary(Op.LE, ext, c(0)), scope)) yield EMPTY;
-                    if ((f.kind() == LoopKind.UNROLLED || f.kind() == LoopKind.VECTORIZED) && Exprs.constInt(ext) == null) guards++;
+                    boolean fixed = f.kind() == LoopKind.UNROLLED || f.kind() == LoopKind.VECTORIZED;
+                    if (fixed && Exprs.constInt(ext) != null && Exprs.constInt(f.extent()) == null) proved++;
                     scope.put(f.var(), Interval.of(min, simplify(sub(add(min, ext), c(1)), scope)));
                     try {
                         Stmt body = mutate(f.body());
@@ -262,20 +315,17 @@ public final class PartitionLoops {
                     }
                 }
                 case IfThenElse i -> {
-                    Expr cond = simplify(Exprs.substitute(i.cond(), constants), scope);
+                    Expr cond = condition(i.cond());
                     if (isTrue(cond)) yield mutate(i.then());
                     if (isFalse(cond)) yield i.otherwise() == null ? EMPTY : mutate(i.otherwise());
-                    guards++;
-                    guards += countGuards(cond);
                     Stmt t = mutate(i.then());
                     Stmt o = i.otherwise() == null ? null : mutate(i.otherwise());
                     yield cond == i.cond() && t == i.then() && o == i.otherwise() ? s : new IfThenElse(cond, t, o);
                 }
                 case Store st -> {
-                    Expr pred = st.predicate() == null ? null : simplify(Exprs.substitute(st.predicate(), constants), scope);
+                    Expr pred = st.predicate() == null ? null : condition(st.predicate());
                     if (pred != null && isFalse(pred)) yield EMPTY;
                     if (pred != null && isTrue(pred)) pred = null;
-                    if (pred != null) guards += 1 + countGuards(pred);
                     Expr idx = mutate(st.index()), value = mutate(st.value());
                     yield idx == st.index() && value == st.value() && pred == st.predicate() ? s : new Store(st.buffer(), idx, value, pred);
                 }
@@ -294,15 +344,14 @@ public final class PartitionLoops {
             return e instanceof IntImm b && b.value() == 0 || e instanceof Broadcast(Expr v, int n) && isFalse(v);
         }
 
-        /** Selects and predicated loads in a simplified expression. */
-        private static int countGuards(Expr e) {
+        private static int comparisons(Expr cond) {
             int[] n = {0};
             new ExprVisitor() {
                 @Override public void visit(Expr x) {
-                    if (x instanceof Select || x instanceof Load l && l.predicate() != null) n[0]++;
+                    if (x instanceof Binary b && b.op().isComparison()) n[0]++;
                     visitChildren(x);
                 }
-            }.visit(e);
+            }.visit(cond);
             return n[0];
         }
     }
@@ -317,6 +366,8 @@ public final class PartitionLoops {
         final Var v;
         final Map<Var, Interval> scope;
         final Set<Var> inner = new HashSet<>();
+        /** The values of the lets inside the loop, themselves with inner lets substituted: guards often name a let ({@code x = x.outer * 16 + x.inner}). */
+        final Map<Var, Expr> lets = new HashMap<>();
         final List<Expr> starts = new ArrayList<>(), ends = new ArrayList<>();
 
         Candidates(Var v, Map<Var, Interval> outer) {
@@ -337,6 +388,7 @@ public final class PartitionLoops {
                     exprs(l.value());
                     inner.add(l.var());
                     bindLet(scope, l.var(), l.value());
+                    if (isIndex(l.var().type())) lets.put(l.var(), Exprs.substitute(l.value(), lets));
                     collect(l.body());
                 }
                 case IfThenElse i -> {
@@ -377,7 +429,7 @@ public final class PartitionLoops {
 
         private void compare(Expr a, Expr b) {
             if (starts.size() >= MAX_CANDIDATES && ends.size() >= MAX_CANDIDATES) return;
-            Expr d = Simplifier.simplify(sub(a, b));
+            Expr d = Simplifier.simplify(Exprs.substitute(sub(a, b), lets));
             if (!Exprs.uses(d, v)) return;
             DType t = d.type();
             Expr r = Simplifier.simplify(Exprs.substitute(d, Map.of(v, new IntImm(0, t))));
