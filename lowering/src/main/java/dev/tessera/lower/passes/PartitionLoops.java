@@ -52,8 +52,9 @@ import java.util.Set;
  * whose extent is not a constant; one proved false marks a boundary piece and counts for nothing. The pieces cover the range exactly in order, whatever the
  * runtime values: prologue {@code [min, s)}, steady state {@code [s, p)}, epilogue {@code [p, end)}
  * with {@code min <= s <= p <= end}; each keeps the loop's kind, except that a PARALLEL loop stays
- * one loop whose body branches to the piece (so the thread pool still sees every iteration). The
- * pieces are then partitioned in turn (their inner loops), outer loops first.
+ * one loop whose body branches to the piece (so the thread pool still sees every iteration). Outer
+ * loops go first; the steady state's inner loops are then partitioned in turn, the prologue's and
+ * epilogue's are only simplified.
  *
  * <p>Requires flattened IR (after storage flattening), and runs before unrolling and vectorization,
  * which then see the steady state's constant extents. Only SERIAL and PARALLEL loops are split.
@@ -183,10 +184,12 @@ public final class PartitionLoops {
             Expr start = prologue ? simplify(new Binary(Op.MIN, new Binary(Op.MAX, s, lo), end), scope) : lo;
             Expr stop = epilogue ? simplify(new Binary(Op.MIN, new Binary(Op.MAX, p, start), end), scope) : end;
             Interval steadyRange = proofRange(s, p, lo, end);
-            // Each piece simplified for its own range, then its inner loops partitioned.
-            Stmt first = prologue ? piece(v, lo, simplify(sub(start, c(1)), scope), f.body()) : null;
+            // Each piece simplified for its own range; only the steady state's inner loops are
+            // partitioned in turn (the boundary pieces are a tile or so: more copies of them would
+            // cost compile time and code size for little).
+            Stmt first = prologue ? eliminate(f.body(), v, Interval.of(lo, simplify(sub(start, c(1)), scope))).body : null;
             Stmt middle = within(v, steadyRange.min(), add(steadyRange.max(), c(1)), () -> mutate(steadyBody));
-            Stmt last = epilogue ? piece(v, stop, simplify(sub(end, c(1)), scope), f.body()) : null;
+            Stmt last = epilogue ? eliminate(f.body(), v, Interval.of(stop, simplify(sub(end, c(1)), scope))).body : null;
             if (f.kind() == LoopKind.PARALLEL) {
                 // One parallel loop whose iterations branch to their piece.
                 Stmt body = middle;
@@ -199,12 +202,6 @@ public final class PartitionLoops {
             loops.add(new For(v, start, simplify(sub(stop, start), scope), f.kind(), middle));
             if (last != null) loops.add(renamed(new For(v, stop, simplify(sub(end, stop), scope), f.kind(), last)));
             return Block.of(loops);
-        }
-
-        /** The body simplified for v in [lo, max], then partitioned inside. */
-        private Stmt piece(Var v, Expr lo, Expr max, Stmt body) {
-            Stmt simplified = eliminate(body, v, Interval.of(lo, max)).body;
-            return within(v, lo, add(max, c(1)), () -> mutate(simplified));
         }
 
         /** A copy of a loop with its own loop variable. */
