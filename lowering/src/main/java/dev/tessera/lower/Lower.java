@@ -3,6 +3,7 @@ package dev.tessera.lower;
 import dev.tessera.lower.ir.LoweredFunc;
 import dev.tessera.lower.ir.Stmt;
 import dev.tessera.lower.passes.BoundsInference;
+import dev.tessera.lower.passes.PartitionLoops;
 import dev.tessera.lower.passes.ScheduleToLoops;
 import dev.tessera.lower.passes.InjectPrefetches;
 import dev.tessera.lower.passes.Simplify;
@@ -49,6 +50,8 @@ public final class Lower {
         dump.accept("storage_flattening", s);
         s = Simplify.apply(s);
         s = InjectPrefetches.apply(s, schedule);
+        s = PartitionLoops.apply(s);
+        dump.accept("partition_loops", s);
         s = UnrollLoops.apply(s);
         dump.accept("unroll_loops", s);
         s = VectorizeLoops.apply(s);
