@@ -22,6 +22,7 @@ import dev.tessera.lower.ir.IfThenElse;
 import dev.tessera.lower.ir.LetStmt;
 import dev.tessera.lower.ir.Provide;
 import dev.tessera.lower.ir.Realize;
+import dev.tessera.lower.ir.Prefetch;
 import dev.tessera.lower.ir.Stmt;
 import dev.tessera.lower.ir.StmtMutator;
 import dev.tessera.lower.ir.StmtVisitor;
@@ -328,6 +329,7 @@ public final class PartitionLoops {
                 }
                 case Block b -> mutateChildren(b);
                 case Allocate a -> mutateChildren(a);
+                case Prefetch p -> mutateChildren(p);
                 case Provide p -> throw new IllegalStateException("partition loops runs after storage flattening");
                 case Realize r -> throw new IllegalStateException("partition loops runs after storage flattening");
             };
@@ -400,6 +402,7 @@ public final class PartitionLoops {
                     if (st.predicate() != null) exprs(st.predicate());
                 }
                 case Allocate a -> collect(a.body());
+                case Prefetch p -> exprs(p.index());
                 case Provide p -> throw new IllegalStateException("partition loops runs after storage flattening");
                 case Realize r -> throw new IllegalStateException("partition loops runs after storage flattening");
             }
