@@ -50,6 +50,8 @@ public final class CapsuleRoutingOp implements Operator {
     @Override public String name() { return "capsule_routing"; }
     @Override public String shapeHelp() { return "B,I,J,DI,DO,ITERS"; }
     @Override public List<String> defaultShapes() { return List.of("128,1152,10,8,16,3", "32,1152,10,8,16,3"); }
+    /** About ten stages per routing iteration make each random kernel slow to compile; 40 schedules keep CI within budget. */
+    @Override public int differentialSchedules() { return 40; }
     @Override public List<String> testShapes() { return List.of("3,5,3,4,5,2", "17,6,2,3,4,3"); }
 
     @Override public long[] checkShape(long[] args) {

@@ -35,6 +35,12 @@ public interface Operator {
      */
     List<String> testShapes();
 
+    /**
+     * How many random schedules the differential suite checks (at most the suite's global count).
+     * Operators with dozens of stages, whose kernels take long to compile, check fewer.
+     */
+    default int differentialSchedules() { return 200; }
+
     /** Validates shape arguments (count, positivity; operators add their own rules), raising {@link TesseraUserError}. */
     default long[] checkShape(long[] shapeArgs) { return ShapeArgs.check(this, shapeArgs); }
 
