@@ -24,7 +24,40 @@ final class ArithRules {
         if (!t.isIntegral()) return new Binary(op, a, b);
         if (t.isVector()) return vector(r, op, a, b);
         if (op == Op.MUL && !(a instanceof IntImm) && !(b instanceof IntImm)) return new Binary(op, a, b);
-        return LinearForm.of(new Binary(op, a, b)).foldDivMod().toExpr();
+        return linear(r, LinearForm.of(new Binary(op, a, b)).foldDivMod());
+    }
+
+    private static Expr linear(Rewriter r, LinearForm f) {
+        Expr distributed = Rewriter.noOverflow(f.type) ? distributeIntoMinMax(r, f) : null;
+        return distributed != null ? distributed : f.toExpr();
+    }
+
+    /**
+     * {@code min(p, q) + e -> min(p + c, q + c) + (e - c)} (max alike; a negated min becomes a max),
+     * where c holds the terms of e that cancel in p or in q: {@code min(x + 15, n) - x -> min(15, n - x)}
+     * is what makes a clipped region's extent boundable. Null when nothing cancels.
+     */
+    private static Expr distributeIntoMinMax(Rewriter r, LinearForm f) {
+        for (var en : f.terms.entrySet()) {
+            long k = en.getValue();
+            if ((k != 1 && k != -1) || !(en.getKey() instanceof Binary(Op mm, Expr p, Expr q)) || (mm != Op.MIN && mm != Op.MAX)) continue;
+            LinearForm lp = LinearForm.of(p), lq = LinearForm.of(q);
+            LinearForm moved = LinearForm.constant(f.type, 0), rest = f.copy();
+            rest.addTerm(en.getKey(), -k);
+            for (var t : rest.terms.entrySet())
+                if (cancels(lp, k, t.getKey(), t.getValue()) || cancels(lq, k, t.getKey(), t.getValue())) moved.addTerm(t.getKey(), t.getValue());
+            if (moved.terms.isEmpty()) continue;
+            LinearForm np = moved.plus(lp, k), nq = moved.plus(lq, k);
+            Op out = k == 1 ? mm : mm == Op.MIN ? Op.MAX : Op.MIN;
+            return r.binary(Op.ADD, rest.plus(moved, -1).toExpr(), r.binary(out, linear(r, np), linear(r, nq)));
+        }
+        return null;
+    }
+
+    /** Whether c * term cancels against k * operand. */
+    private static boolean cancels(LinearForm operand, long k, Expr term, long c) {
+        Long own = operand.terms.get(term);
+        return own != null && operand.wrap(k * own + c) == 0;
     }
 
     private static Expr floating(Op op, Expr a, Expr b) {

@@ -29,10 +29,24 @@ public final class Bounds {
         return simplified(bounds(e, scope));
     }
 
+    /**
+     * Bounds larger than this many nodes are replaced by constants (or dropped). Bounds of bounds
+     * compose: through a graph of stages whose regions read each other, exact symbolic bounds grow
+     * with the number of paths, exponentially, while a coarser bound costs little precision.
+     */
+    static final int MAX_BOUND_NODES = 300;
+
     private static Interval simplified(Interval i) {
         Expr lo = i.min() == null ? null : Simplifier.simplify(i.min());
         Expr hi = i.max() == null ? null : i.max() == i.min() ? lo : Simplifier.simplify(i.max());
-        return new Interval(lo, hi);
+        return new Interval(lo == null ? null : capped(lo, true), hi == null ? null : capped(hi, false));
+    }
+
+    private static Expr capped(Expr bound, boolean lower) {
+        if (Exprs.size(bound, MAX_BOUND_NODES + 1) <= MAX_BOUND_NODES) return bound;
+        ConstantRange r = ConstantRange.of(bound, Map.of());
+        long c = lower ? r.lo() : r.hi();
+        return c == ConstantRange.NEG_INF || c == ConstantRange.POS_INF ? null : new IntImm(c, bound.type().scalar());
     }
 
     private static boolean dependsOnScope(Expr e, Map<Var, Interval> scope) {

@@ -146,54 +146,76 @@ record ConstantRange(long lo, long hi) {
 
     /** The constant range of an integer or bool expression when scoped variables range over their intervals. */
     static ConstantRange of(Expr e, Map<Var, Interval> scope) {
-        DType t = e.type().scalar();
-        if (t.isFloat()) return ALL;
-        if (t.isIntegral() && t.bits() >= 64 && t.isUInt()) return ALL; // u64 values are not ordered as longs
-        ConstantRange r = compute(e, scope, t);
-        return r.intersect(ofType(t));
+        return new Evaluation(scope).of(e);
     }
 
-    private static ConstantRange compute(Expr e, Map<Var, Interval> scope, DType t) {
-        return switch (e) {
-            case IntImm i -> point(i.value());
-            case Var v -> {
-                Interval iv = scope.get(v);
-                if (iv == null) yield ofType(t);
-                Map<Var, Interval> rest = new HashMap<>(scope);
-                rest.remove(v);
-                long l = iv.min() == null ? NEG_INF : of(iv.min(), rest).lo;
-                long h = iv.max() == null ? POS_INF : of(iv.max(), rest).hi;
-                yield new ConstantRange(l, h).intersect(ofType(t));
-            }
-            case Binary b when b.op().isComparison() || b.op().isLogical() -> new ConstantRange(0, 1);
-            case Binary b -> {
-                ConstantRange x = of(b.a(), scope), y = of(b.b(), scope);
-                ConstantRange r = switch (b.op()) {
-                    case ADD -> x.add(y);
-                    case SUB -> x.sub(y);
-                    case MUL -> x.mul(y);
-                    case DIV -> x.div(y);
-                    case MOD -> x.mod(y);
-                    case MIN -> x.min(y);
-                    case MAX -> x.max(y);
-                    default -> ALL;
-                };
-                yield r.fit(t);
-            }
-            case Select s -> of(s.t(), scope).union(of(s.f(), scope));
-            case Cast c -> {
-                DType from = c.value().type().scalar();
-                if (t.isBool()) yield new ConstantRange(0, 1);
-                if (from.isFloat()) yield ofType(t); // saturating
-                yield of(c.value(), scope).fit(t);
-            }
-            case Broadcast bc -> of(bc.value(), scope);
-            case Ramp r -> {
-                long l1 = r.lanes() - 1;
-                ConstantRange steps = of(r.stride(), scope).scale(l1).union(point(0));
-                yield of(r.base(), scope).add(steps).fit(t);
-            }
-            default -> ofType(t);
-        };
+    /**
+     * One evaluation: a variable's range is found once (its interval's ends can name other scoped
+     * variables, and those chains share variables, so re-evaluating per use is exponential); a
+     * variable met again while its own range is being found counts as unbounded.
+     */
+    private static final class Evaluation {
+        private final Map<Var, Interval> scope;
+        private final Map<Var, ConstantRange> known = new HashMap<>();
+        private final java.util.Set<Var> open = new java.util.HashSet<>();
+
+        Evaluation(Map<Var, Interval> scope) { this.scope = scope; }
+
+        ConstantRange of(Expr e) {
+            DType t = e.type().scalar();
+            if (t.isFloat()) return ALL;
+            if (t.isIntegral() && t.bits() >= 64 && t.isUInt()) return ALL; // u64 values are not ordered as longs
+            return compute(e, t).intersect(ofType(t));
+        }
+
+        private ConstantRange variable(Var v, DType t) {
+            Interval iv = scope.get(v);
+            if (iv == null || open.contains(v)) return ofType(t);
+            ConstantRange r = known.get(v);
+            if (r != null) return r;
+            open.add(v);
+            long l = iv.min() == null ? NEG_INF : of(iv.min()).lo;
+            long h = iv.max() == null ? POS_INF : of(iv.max()).hi;
+            open.remove(v);
+            r = new ConstantRange(l, h).intersect(ofType(t));
+            known.put(v, r);
+            return r;
+        }
+
+        private ConstantRange compute(Expr e, DType t) {
+            return switch (e) {
+                case IntImm i -> point(i.value());
+                case Var v -> variable(v, t);
+                case Binary b when b.op().isComparison() || b.op().isLogical() -> new ConstantRange(0, 1);
+                case Binary b -> {
+                    ConstantRange x = of(b.a()), y = of(b.b());
+                    ConstantRange r = switch (b.op()) {
+                        case ADD -> x.add(y);
+                        case SUB -> x.sub(y);
+                        case MUL -> x.mul(y);
+                        case DIV -> x.div(y);
+                        case MOD -> x.mod(y);
+                        case MIN -> x.min(y);
+                        case MAX -> x.max(y);
+                        default -> ALL;
+                    };
+                    yield r.fit(t);
+                }
+                case Select s -> of(s.t()).union(of(s.f()));
+                case Cast c -> {
+                    DType from = c.value().type().scalar();
+                    if (t.isBool()) yield new ConstantRange(0, 1);
+                    if (from.isFloat()) yield ofType(t); // saturating
+                    yield of(c.value()).fit(t);
+                }
+                case Broadcast bc -> of(bc.value());
+                case Ramp r -> {
+                    long l1 = r.lanes() - 1;
+                    ConstantRange steps = of(r.stride()).scale(l1).union(point(0));
+                    yield of(r.base()).add(steps).fit(t);
+                }
+                default -> ofType(t);
+            };
+        }
     }
 }

@@ -23,6 +23,30 @@ public final class Exprs {
     }
 
     /** The variables an expression mentions (reduction axis variables included), in first-seen order. */
+    /** Whether e is a sum of variables and integer constants with constant factors. */
+    public static boolean isAffine(Expr e) {
+        return switch (e) {
+            case IntImm i -> true;
+            case Var v -> true;
+            case Binary(var op, var a, var b) when op == Binary.Op.ADD || op == Binary.Op.SUB -> isAffine(a) && isAffine(b);
+            case Binary(var op, var a, var b) when op == Binary.Op.MUL -> a instanceof IntImm && isAffine(b) || b instanceof IntImm && isAffine(a);
+            default -> false;
+        };
+    }
+
+    /** The number of nodes in e, counting up to limit (larger expressions give limit). */
+    public static int size(Expr e, int limit) {
+        int[] n = {0};
+        new ExprVisitor() {
+            @Override public void visit(Expr x) {
+                if (n[0] >= limit) return;
+                n[0]++;
+                visitChildren(x);
+            }
+        }.visit(e);
+        return Math.min(n[0], limit);
+    }
+
     public static Set<Var> vars(Expr e) {
         Set<Var> out = new LinkedHashSet<>();
         new ExprVisitor() {

@@ -73,7 +73,7 @@ class PartitionLoopsTest {
                     C[(i.outer*8) + i.inner] = 1f
                   }
                 }
-                for (i.outer.1, min(max(n/8, 0), (n + 7)/8), ((n + 7)/8) - min(max(n/8, 0), (n + 7)/8)) {
+                for (i.outer.1, min(max(n/8, 0), (n + 7)/8), max(((n + 7)/8) - max(n/8, 0), 0)) {
                   vectorized for (i.inner, 0, 8) {
                     if (((i.outer.1*8) + i.inner) < n) {
                       C[(i.outer.1*8) + i.inner] = 1f

@@ -9,6 +9,7 @@ import dev.tessera.ir.Expr;
 import dev.tessera.ir.Exprs;
 import dev.tessera.ir.TensorRead;
 import dev.tessera.ir.Var;
+import dev.tessera.lower.ir.Block;
 import dev.tessera.lower.ir.For;
 import dev.tessera.lower.ir.LetStmt;
 import dev.tessera.lower.ir.Realize;
@@ -19,8 +20,10 @@ import dev.tessera.schedule.Schedule;
 import dev.tessera.schedule.Stage;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Binds the region of every stage. Outputs cover their whole shape. An intermediate stage covers
@@ -28,6 +31,12 @@ import java.util.Map;
  * between the realization and the reads, so a stage computed inside a tile loop covers what one
  * tile needs), clipped to the stage's own domain. Its storage is an upper bound of that box over
  * all enclosing loop iterations (and of what a round-up split writes), independent of loop variables.
+ *
+ * <p>A region is written in terms of its readers' region variables, not their values: the
+ * {@code let}s of the stages realized at the same loop level are hoisted above the producer's own
+ * (consumers first), as Halide does. Substituting the values instead makes the expressions grow
+ * with the number of paths through the stage graph, exponentially in a DAG with fan-out such as
+ * the iterations of capsule routing.
  *
  * <p>Requires the symbolic regions laid out by {@link ScheduleToLoops}; establishes {@code let}s
  * for every region variable and filled-in {@link Realize} regions.
@@ -56,8 +65,13 @@ public final class BoundsInference {
         private final ScheduleToLoops.Regions regions;
         /** Ranges of the loops and lets enclosing the current statement, each in terms of outer symbols. */
         private final Map<Var, Interval> enclosing = new HashMap<>();
+        private final Set<Var> regionVars = new HashSet<>();
 
-        Inferrer(ScheduleToLoops.Regions regions) { this.regions = regions; }
+        Inferrer(ScheduleToLoops.Regions regions) {
+            this.regions = regions;
+            regions.mins().values().forEach(regionVars::addAll);
+            regions.extents().values().forEach(regionVars::addAll);
+        }
 
         @Override public Stmt mutate(Stmt s) {
             switch (s) {
@@ -84,9 +98,19 @@ public final class BoundsInference {
             }
         }
 
-        private Stmt bind(ComputeOp op, Stmt body) {
+        private Stmt bind(ComputeOp op, Stmt realized) {
             List<Var> mins = regions.mins().get(op), exts = regions.extents().get(op);
             int rank = op.axes().size();
+            // The regions of the stages realized at this level, outside any loop of this one: keep them as names.
+            List<LetStmt> hoisted = new ArrayList<>();
+            Stmt body = hoistRegionLets(realized, hoisted, new HashSet<>());
+            // Linear values (a block's start, the same start renamed) are substituted: they compose at no growth
+            // and the cancellation across readers (t1.b.min = t2.b.min) is what keeps the storage tight.
+            Map<Var, Expr> linear = new HashMap<>();
+            for (LetStmt l : hoisted) {
+                enclosing.put(l.var(), compact(Bounds.of(l.value(), enclosing)));
+                if (Exprs.isAffine(l.value())) linear.put(l.var(), Simplifier.simplify(Exprs.substitute(l.value(), linear)));
+            }
             List<Interval> read = boxTouched(body, op);
             List<Expr> minValues = new ArrayList<>(), extValues = new ArrayList<>(), storage = new ArrayList<>();
             Map<Var, Expr> regionSubst = new HashMap<>();
@@ -99,10 +123,11 @@ public final class BoundsInference {
                     hi = Te.c(-1);
                     unclippedExtent = Te.c(0);
                 } else {
-                    lo = box.min() == null ? Te.c(0) : Te.max(box.min(), Te.c(0));
-                    hi = box.max() == null ? Te.sub(shape, Te.c(1)) : Te.min(box.max(), Te.sub(shape, Te.c(1)));
-                    unclippedExtent = box.min() == null || box.max() == null ? shape
-                            : Te.min(Te.add(Te.sub(box.max(), box.min()), Te.c(1)), shape);
+                    Expr bmin = box.min() == null ? null : Exprs.substitute(box.min(), linear);
+                    Expr bmax = box.max() == null ? null : Exprs.substitute(box.max(), linear);
+                    lo = bmin == null ? Te.c(0) : Te.max(bmin, Te.c(0));
+                    hi = bmax == null ? Te.sub(shape, Te.c(1)) : Te.min(bmax, Te.sub(shape, Te.c(1)));
+                    unclippedExtent = bmin == null || bmax == null ? shape : Te.min(Te.add(Te.sub(bmax, bmin), Te.c(1)), shape);
                 }
                 // The enclosing loops' ranges let the clipping to the domain fold away where it cannot bite.
                 Expr min = Simplifier.simplify(lo, enclosing);
@@ -130,7 +155,50 @@ public final class BoundsInference {
                 out = new LetStmt(exts.get(d), extValues.get(d), out);
                 out = new LetStmt(mins.get(d), minValues.get(d), out);
             }
+            for (int i = hoisted.size() - 1; i >= 0; i--) {
+                LetStmt l = hoisted.get(i);
+                enclosing.remove(l.var());
+                out = new LetStmt(l.var(), l.value(), out);
+            }
             return out;
+        }
+
+        /**
+         * Removes the region lets reachable from s without entering a loop or branch (those of the
+         * stages realized at the same level) and appends them to hoisted, in order. A let whose
+         * value reads a variable bound on the way (by a let that stays) stays too.
+         */
+        private Stmt hoistRegionLets(Stmt s, List<LetStmt> hoisted, Set<Var> boundOnTheWay) {
+            return switch (s) {
+                case LetStmt l when regionVars.contains(l.var()) && java.util.Collections.disjoint(Exprs.vars(l.value()), boundOnTheWay) -> {
+                    hoisted.add(l);
+                    yield hoistRegionLets(l.body(), hoisted, boundOnTheWay);
+                }
+                case LetStmt l -> {
+                    boundOnTheWay.add(l.var());
+                    Stmt body = hoistRegionLets(l.body(), hoisted, boundOnTheWay);
+                    yield body == l.body() ? l : new LetStmt(l.var(), l.value(), body);
+                }
+                case Block b -> {
+                    List<Stmt> out = new ArrayList<>();
+                    for (Stmt x : b.stmts()) out.add(hoistRegionLets(x, hoisted, boundOnTheWay));
+                    yield Block.of(out);
+                }
+                case Realize r -> {
+                    Stmt body = hoistRegionLets(r.body(), hoisted, boundOnTheWay);
+                    yield body == r.body() ? r : new Realize(r.op(), r.mins(), r.extents(), r.storageExtents(), body);
+                }
+                default -> s;
+            };
+        }
+
+        /**
+         * A range with a constant end where one bounds it: the ranges of the hoisted regions feed
+         * every producer's, so keeping them small keeps the producers' storage expressions small.
+         */
+        private static Interval compact(Interval i) {
+            Long hi = i.max() == null ? null : constantUpperBound(i.max());
+            return hi == null ? i : new Interval(i.min(), Te.c(hi));
         }
 
         /** An upper bound of e over the enclosing loops; the stage's shape when none can be found. */

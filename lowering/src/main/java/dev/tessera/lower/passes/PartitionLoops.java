@@ -387,7 +387,8 @@ public final class PartitionLoops {
                     exprs(l.value());
                     inner.add(l.var());
                     bindLet(scope, l.var(), l.value());
-                    if (isIndex(l.var().type())) lets.put(l.var(), Exprs.substitute(l.value(), lets));
+                    // Affine values only: substituting the others composes them, exponentially through a stage graph.
+                    if (isIndex(l.var().type()) && Exprs.isAffine(l.value())) lets.put(l.var(), Exprs.substitute(l.value(), lets));
                     collect(l.body());
                 }
                 case IfThenElse i -> {
