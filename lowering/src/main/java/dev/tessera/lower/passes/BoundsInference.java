@@ -140,8 +140,14 @@ public final class BoundsInference {
                 Expr need = Simplifier.simplify(unclippedExtent, enclosing);
                 // A round-up split writes past the region's end.
                 Expr reach = Exprs.substitute(regions.reach().get(op).get(d), regionSubst);
-                if (!Exprs.isConst(Simplifier.simplify(Te.sub(reach, ext)), 0)) need = Simplifier.simplify(Te.max(need, reach));
-                Expr store = upperBound(need, shape);
+                Expr fallback = shape;
+                if (!Exprs.isConst(Simplifier.simplify(Te.sub(reach, ext)), 0)) {
+                    need = Simplifier.simplify(Te.max(need, reach));
+                    // Without a tighter bound, the whole domain, rounded up as the split rounds it.
+                    Expr wholeReach = Exprs.substitute(regions.reach().get(op).get(d), Map.of(mins.get(d), Te.c(0), exts.get(d), shape));
+                    fallback = Simplifier.simplify(Te.max(shape, wholeReach));
+                }
+                Expr store = upperBound(need, fallback);
                 storage.add(store);
                 // The storage bounds the extent; saying so gives later passes (unroll) a constant bound interval arithmetic cannot see.
                 if (Exprs.constInt(store) != null && Exprs.constInt(ext) == null) {
