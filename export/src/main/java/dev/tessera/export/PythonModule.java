@@ -40,10 +40,12 @@ public final class PythonModule {
                     .append(abi.args().size()).append(", ").append(abi.dims().size()).append("),\n    [")
                     .append(String.join(",\n     ", spec)).append("],\n    [").append(String.join(", ", dims)).append("])\n\n\n");
             List<String> in = new ArrayList<>(), outKw = new ArrayList<>(), outNames = new ArrayList<>();
+            // A single output is `out=`, as in NumPy and PyTorch; several keep their tensor names.
+            boolean single = abi.args().size() - abi.inputCount() == 1;
             for (var a : abi.args()) {
                 if (a.output()) {
-                    outKw.add(a.name() + "=None");
-                    outNames.add(a.name());
+                    outKw.add((single ? "out" : a.name()) + "=None");
+                    outNames.add(single ? "out" : a.name());
                 } else in.add(a.name());
             }
             List<String> params = new ArrayList<>(in);

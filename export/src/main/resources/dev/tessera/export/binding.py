@@ -6,14 +6,14 @@ its output (or a tuple of outputs). Arrays are passed zero-copy by their data po
 is not 64-byte aligned is copied to an aligned buffer first, and an output that is not aligned is
 computed in an aligned buffer and copied back. A wrong type raises TypeError; a wrong dtype raises
 TypeError; a wrong shape, a non-contiguous array or overlapping outputs raise ValueError. The GIL is
-released while a kernel runs.
+released while a kernel runs. Use empty() for aligned arrays that never need a copy.
 
 Kernels: @@KERNEL_NAMES@@
 """
 import ctypes as _ct
 import os as _os
 
-__all__ = [@@ALL@@]
+__all__ = [@@ALL@@, "empty"]
 
 _HERE = _os.path.dirname(_os.path.abspath(__file__))
 _lib = _ct.CDLL(_os.path.join(_HERE, "lib@@LIB@@.so"))
@@ -46,6 +46,12 @@ def isa():
     """The ISA level the library chose for this CPU, e.g. 'x86-64-v4'."""
     v = _lib.@@LIB@@_isa()
     return v.decode() if v is not None else None
+
+
+def empty(shape, dtype="f32", torch=False):
+    """An uninitialized, 64-byte aligned NumPy array (or torch tensor): inputs and outputs that are
+    aligned are passed without a copy (the kernels require 64-byte aligned pointers)."""
+    return _empty(tuple(shape), dtype, torch)
 
 
 def set_num_threads(n):
