@@ -22,6 +22,7 @@ public final class Main implements Runnable {
     /** Runs the CLI in-process and returns its exit code (used by the end-to-end tests). */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.addSubcommand("export", new ExportCommand());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof TesseraUserError) {
                 cmd.getErr().println("error: " + ex.getMessage());

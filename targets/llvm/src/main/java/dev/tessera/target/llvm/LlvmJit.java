@@ -118,7 +118,7 @@ public final class LlvmJit {
                 LLVMOrcDisposeThreadSafeContext(tsc);
                 throw e;
             }
-            prepare(mod, hostCpu, hostFeatures);
+            prepare(mod, triple, dataLayout, hostCpu, hostFeatures);
             optimize(mod, hostMachine);
             LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(mod, tsc);
             LLVMOrcDisposeThreadSafeContext(tsc);
@@ -139,7 +139,7 @@ public final class LlvmJit {
                 LLVMModuleRef mod = build.apply(ctx);
                 LLVMTargetMachineRef tm = target.cpu().equals(hostCpu) && target.features().equals(hostFeatures)
                         ? hostMachine : targetMachine(target.cpu(), target.features());
-                prepare(mod, target.cpu(), target.features());
+                prepare(mod, triple, dataLayout, target.cpu(), target.features());
                 if (optimized) optimize(mod, tm);
                 String text = print(mod);
                 LLVMDisposeModule(mod);
@@ -158,7 +158,8 @@ public final class LlvmJit {
         return s;
     }
 
-    private void prepare(LLVMModuleRef mod, String cpu, String features) {
+    /** Sets the module's triple and data layout and tunes every defined function for {@code cpu} with {@code features}. */
+    static void prepare(LLVMModuleRef mod, String triple, String dataLayout, String cpu, String features) {
         LLVMSetTarget(mod, triple);
         LLVMSetDataLayout(mod, dataLayout);
         // Every function is tuned for the target CPU so the vectorizers see its vector width.
@@ -169,7 +170,7 @@ public final class LlvmJit {
         }
     }
 
-    private static void optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm) {
+    static void optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm) {
         LLVMPassBuilderOptionsRef options = LLVMCreatePassBuilderOptions();
         try {
             LLVMPassBuilderOptionsSetLoopVectorization(options, 1);
@@ -212,7 +213,7 @@ public final class LlvmJit {
         return address[0];
     }
 
-    private static void check(LLVMErrorRef error, String what) {
+    static void check(LLVMErrorRef error, String what) {
         if (error == null || error.isNull()) return;
         BytePointer msg = LLVMGetErrorMessage(error);
         String text = msg.getString();

@@ -1,0 +1,17 @@
+package dev.tessera.export;
+
+import dev.tessera.ir.DType;
+import dev.tessera.lower.ir.LoweredFunc;
+
+/**
+ * A kernel ready to be written into a library: its name there, what it was built from (the request,
+ * the configured operator's description, the shape text and dtype), the schedule trace used (JSON),
+ * the lowered function and its C convention.
+ */
+public record ExportedKernel(String name, KernelRequest request, String operator, String shape, DType dtype,
+                             String traceJson, LoweredFunc func, KernelAbi abi) {
+    /** The symbol of this kernel's code for one ISA level, e.g. {@code mylib__matmul__x86_64_v3}. */
+    public String symbol(String library, IsaLevel level) {
+        return library + "__" + name + "__" + level.symbolSuffix();
+    }
+}

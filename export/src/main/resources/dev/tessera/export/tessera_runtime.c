@@ -1,0 +1,174 @@
+/*
+ * Tessera's C runtime for exported kernel libraries: the thread pool behind `parallel` loops.
+ *
+ * Generated kernels call tessera_parallel_for(fn, closure, min, extent), exactly as they call the
+ * JVM's upcall when JIT-compiled. This file implements it with one long-lived pthread pool (no
+ * thread creation per call): a call splits [min, min + extent) into at most one static chunk per
+ * thread (the workers plus the calling thread), runs fn(begin, end, closure) on each and waits.
+ * A parallel loop met inside a chunk (nested parallelism) runs its whole range inline.
+ *
+ * The pool size is TESSERA_NUM_THREADS, else the number of online CPUs, read when the first parallel
+ * loop runs; tessera_runtime_set_num_threads changes it. Calls from several application threads
+ * are serialized on the pool. Every symbol is weak so that two exported libraries linked statically
+ * into one program share one definition instead of clashing.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define TESSERA_WEAK __attribute__((weak))
+
+typedef void (*tessera_chunk_fn)(int64_t begin, int64_t end, void *closure);
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;   /* guards the job and the workers */
+static pthread_mutex_t call_lock = PTHREAD_MUTEX_INITIALIZER;   /* one parallel loop at a time */
+static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t work_done = PTHREAD_COND_INITIALIZER;
+static pthread_t *workers;
+static int worker_count;        /* threads besides the caller */
+static int pool_started;
+static int stopping;
+static __thread int in_parallel;
+
+/* The current job. `claim` packs (generation << 32 | next chunk) so that a worker that woke late
+ * for an old job can never claim a chunk of a newer one. */
+static uint64_t generation;
+static uint64_t claim;
+static int64_t remaining;
+static tessera_chunk_fn job_fn;
+static void *job_closure;
+static int64_t job_min, job_extent, job_chunks;
+
+static int default_threads(void) {
+    const char *s = getenv("TESSERA_NUM_THREADS");
+    if (s && *s) {
+        char *end;
+        long n = strtol(s, &end, 10);
+        if (*end == '\0' && n >= 1 && n <= 4096) return (int) n;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n >= 1 ? (int) n : 1;
+}
+
+/* Claims and runs chunks of job `gen` until none is left; returns how many it ran. */
+static void run_chunks(uint64_t gen, tessera_chunk_fn fn, void *closure, int64_t min, int64_t extent, int64_t chunks) {
+    for (;;) {
+        uint64_t c = __atomic_load_n(&claim, __ATOMIC_ACQUIRE);
+        if ((c >> 32) != (gen & 0xffffffffu)) return;
+        int64_t index = (int64_t) (c & 0xffffffffu);
+        if (index >= chunks) return;
+        if (!__atomic_compare_exchange_n(&claim, &c, c + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) continue;
+        int64_t base = extent / chunks, rest = extent % chunks;
+        int64_t begin = min + index * base + (index < rest ? index : rest);
+        int64_t end = begin + base + (index < rest ? 1 : 0);
+        fn(begin, end, closure);
+        if (__atomic_sub_fetch(&remaining, 1, __ATOMIC_ACQ_REL) == 0) {
+            pthread_mutex_lock(&pool_lock);
+            pthread_cond_broadcast(&work_done);
+            pthread_mutex_unlock(&pool_lock);
+        }
+    }
+}
+
+static void *worker_main(void *unused) {
+    (void) unused;
+    in_parallel = 1;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&pool_lock);
+    seen = generation;
+    for (;;) {
+        while (generation == seen && !stopping) pthread_cond_wait(&work_ready, &pool_lock);
+        if (stopping) break;
+        seen = generation;
+        tessera_chunk_fn fn = job_fn;
+        void *closure = job_closure;
+        int64_t min = job_min, extent = job_extent, chunks = job_chunks;
+        pthread_mutex_unlock(&pool_lock);
+        run_chunks(seen, fn, closure, min, extent, chunks);
+        pthread_mutex_lock(&pool_lock);
+    }
+    pthread_mutex_unlock(&pool_lock);
+    return NULL;
+}
+
+/* Starts `threads - 1` workers; call with call_lock held. */
+static void start_pool(int threads) {
+    workers = threads > 1 ? calloc((size_t) threads - 1, sizeof(pthread_t)) : NULL;
+    worker_count = 0;
+    stopping = 0;
+    for (int i = 0; workers && i < threads - 1; i++) {
+        if (pthread_create(&workers[i], NULL, worker_main, NULL) != 0) break;  /* run with fewer threads */
+        worker_count++;
+    }
+    pool_started = 1;
+}
+
+/* Stops and joins the workers; call with call_lock held. */
+static void stop_pool(void) {
+    if (!pool_started) return;
+    pthread_mutex_lock(&pool_lock);
+    stopping = 1;
+    pthread_cond_broadcast(&work_ready);
+    pthread_mutex_unlock(&pool_lock);
+    for (int i = 0; i < worker_count; i++) pthread_join(workers[i], NULL);
+    free(workers);
+    workers = NULL;
+    worker_count = 0;
+    pool_started = 0;
+}
+
+/** Sets the number of threads parallel loops use (workers plus the caller); n < 1 means the default. */
+TESSERA_WEAK void tessera_runtime_set_num_threads(int n) {
+    pthread_mutex_lock(&call_lock);
+    stop_pool();
+    start_pool(n >= 1 ? n : default_threads());
+    pthread_mutex_unlock(&call_lock);
+}
+
+/** The number of threads parallel loops use. */
+TESSERA_WEAK int tessera_runtime_num_threads(void) {
+    pthread_mutex_lock(&call_lock);
+    if (!pool_started) start_pool(default_threads());
+    int n = worker_count + 1;
+    pthread_mutex_unlock(&call_lock);
+    return n;
+}
+
+TESSERA_WEAK void tessera_parallel_for(tessera_chunk_fn fn, void *closure, int64_t min, int64_t extent) {
+    if (extent <= 0) return;
+    if (in_parallel) {
+        fn(min, min + extent, closure);
+        return;
+    }
+    pthread_mutex_lock(&call_lock);
+    if (!pool_started) start_pool(default_threads());
+    int64_t chunks = worker_count + 1 < extent ? worker_count + 1 : extent;
+    if (chunks <= 1 || chunks > 0xffffffffLL) {
+        pthread_mutex_unlock(&call_lock);
+        in_parallel = 1;
+        fn(min, min + extent, closure);
+        in_parallel = 0;
+        return;
+    }
+    pthread_mutex_lock(&pool_lock);
+    uint64_t gen = ++generation;
+    job_fn = fn;
+    job_closure = closure;
+    job_min = min;
+    job_extent = extent;
+    job_chunks = chunks;
+    __atomic_store_n(&remaining, chunks, __ATOMIC_RELEASE);
+    __atomic_store_n(&claim, (gen & 0xffffffffu) << 32, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&work_ready);
+    pthread_mutex_unlock(&pool_lock);
+
+    in_parallel = 1;
+    run_chunks(gen, fn, closure, min, extent, chunks);
+    in_parallel = 0;
+    /* The closure lives on this thread's stack: never return before every chunk is done. */
+    pthread_mutex_lock(&pool_lock);
+    while (__atomic_load_n(&remaining, __ATOMIC_ACQUIRE) != 0) pthread_cond_wait(&work_done, &pool_lock);
+    pthread_mutex_unlock(&pool_lock);
+    pthread_mutex_unlock(&call_lock);
+}
