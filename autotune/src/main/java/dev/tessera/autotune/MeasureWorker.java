@@ -42,15 +42,15 @@ public final class MeasureWorker {
             served++;
             if (inject.equals("hang:" + served)) Thread.sleep(Long.MAX_VALUE);
             if (inject.equals("crash:" + served)) Runtime.getRuntime().halt(134);
-            Request req = mapper.readValue(line, Request.class);
             Measurer.Outcome outcome;
             try {
+                Request req = mapper.readValue(line, Request.class);
                 OperatorInstance inst = built.computeIfAbsent(mapper.writeValueAsString(req.task()), k -> req.task().build());
                 outcome = KernelMeasurement.run(inst, req.trace(), req.options());
             } catch (OutOfMemoryError e) {
                 built.clear();
                 outcome = Measurer.Outcome.failed(TuningRecord.ErrorCode.OUT_OF_MEMORY, String.valueOf(e));
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | java.io.IOException e) {
                 outcome = Measurer.Outcome.failed(TuningRecord.ErrorCode.RUNTIME_ERROR, String.valueOf(e));
             }
             out.println(PREFIX + mapper.writeValueAsString(outcome));

@@ -31,6 +31,7 @@ public record TuningTask(String op, Map<String, String> attrs, long[] shape, Str
         return new TuningTask(definition.getSimpleName(), Map.of(), null, null, definition.getName());
     }
 
+    @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean isOperator() { return definitionClass == null; }
 
     /** The configured operator; raises {@link TesseraUserError} for a custom definition. */
