@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code tessera} command. */
 @Command(name = "tessera", mixinStandardHelpOptions = true, version = "Tessera 0.1.0",
         description = "A tensor compiler and kernel generator for the JVM.",
-        subcommands = {OpsCommand.class, DemoCommand.class, LowerCommand.class, SourceCommand.class, BenchCommand.class, TraceCommand.class})
+        subcommands = {OpsCommand.class, DemoCommand.class, LowerCommand.class, SourceCommand.class, BenchCommand.class, TraceCommand.class, TuneCommand.class, LogsCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -1,0 +1,66 @@
+package dev.tessera.autotune;
+
+import dev.tessera.ir.DType;
+import dev.tessera.lower.Workload;
+import dev.tessera.ops.Operator;
+import dev.tessera.ops.OperatorInstance;
+import dev.tessera.schedule.Schedule;
+import dev.tessera.target.Target;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Applies tuning logs: the fastest successful record for the workload on this exact target; else
+ * the fastest on a compatible target (same backend and vector width), with a warning; else the
+ * operator's default schedule. Records whose trace no longer replays are passed over.
+ */
+public final class ApplyBest {
+    /** Where the schedule came from. */
+    public enum Source { EXACT_TARGET, COMPATIBLE_TARGET, DEFAULT_SCHEDULE }
+
+    /** The chosen schedule, its source, the record used (null for the default) and a sentence saying which. */
+    public record Choice(Schedule schedule, Source source, TuningRecord record, String message) {}
+
+    private ApplyBest() {}
+
+    /** The best schedule for this operator instance on {@code target} from {@code records}. */
+    public static Choice choose(Operator op, OperatorInstance inst, DType dtype, Target target, List<TuningRecord> records, Consumer<String> warnings) {
+        String hash = Workload.hash(inst.outputs());
+        TuningRecord.TargetInfo here = TuningRecord.TargetInfo.of(target);
+        List<TuningRecord> ok = records.stream()
+                .filter(r -> r.ok() && r.workload().structuralHash().equals(hash))
+                .sorted(Comparator.comparingLong(r -> r.timing().medianNs())).toList();
+        for (TuningRecord r : ok) {
+            if (!r.target().fingerprint().equals(here.fingerprint())) continue;
+            Schedule s = replay(inst, r);
+            if (s != null) return new Choice(s, Source.EXACT_TARGET, r, "using " + describe(r) + " measured on this target");
+        }
+        for (TuningRecord r : ok) {
+            if (!r.target().compatibleWith(here)) continue;
+            Schedule s = replay(inst, r);
+            if (s != null) {
+                String msg = "using " + describe(r) + " measured on a compatible target (" + r.target().cpu() + ", "
+                        + r.target().cores() + " cores; this is " + here.cpu() + ", " + here.cores() + " cores)";
+                warnings.accept("warning: no tuning record for this target; " + msg);
+                return new Choice(s, Source.COMPATIBLE_TARGET, r, msg);
+            }
+        }
+        Schedule s = Schedule.create(inst.outputs());
+        op.applyDefaultSchedule(s);
+        return new Choice(s, Source.DEFAULT_SCHEDULE, null, "no usable tuning record for " + op.name() + " on this or a compatible target; using the default schedule");
+    }
+
+    private static Schedule replay(OperatorInstance inst, TuningRecord r) {
+        try {
+            return Schedule.replay(inst.outputs(), r.trace());
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    static String describe(TuningRecord r) {
+        return "record " + r.provenance().strategy() + " seed " + r.provenance().seed() + " trial " + r.provenance().trial()
+                + String.format(" (%.3f ms, %s)", r.medianMs(), r.timestamp());
+    }
+}

@@ -1,0 +1,123 @@
+package dev.tessera.autotune;
+
+import dev.tessera.TesseraUserError;
+import dev.tessera.autotune.TuningRecord.ErrorCode;
+import dev.tessera.dsl.Tensor;
+import dev.tessera.ir.DType;
+import dev.tessera.ir.Expr;
+import dev.tessera.ir.IntImm;
+import dev.tessera.lower.Lower;
+import dev.tessera.lower.interp.ReferenceInterpreter;
+import dev.tessera.lower.interp.TensorValue;
+import dev.tessera.ops.OperatorInstance;
+import dev.tessera.schedule.Schedule;
+import dev.tessera.schedule.Step;
+import dev.tessera.target.Backend;
+import dev.tessera.target.CompiledKernel;
+import dev.tessera.target.HostBuffer;
+import dev.tessera.target.Target;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Compiles, runs, times and checks one candidate in this process. Inputs are seeded random values;
+ * up to {@link #CHECKED_POINTS} output points per output (all of a small output) are compared with
+ * the reference interpreter. Shared by the in-process measurer and the worker process.
+ */
+final class KernelMeasurement {
+    static final int CHECKED_POINTS = 512;
+
+    private KernelMeasurement() {}
+
+    static Measurer.Outcome run(OperatorInstance inst, List<Step> trace, Measurer.Options opts) {
+        Schedule schedule;
+        dev.tessera.lower.ir.LoweredFunc func;
+        try {
+            schedule = Schedule.replay(inst.outputs(), trace);
+            func = Lower.lower(schedule, "tuned");
+        } catch (TesseraUserError e) {
+            return Measurer.Outcome.failed(ErrorCode.LOWERING_FAILED, e.getMessage());
+        } catch (RuntimeException | StackOverflowError e) {
+            return Measurer.Outcome.failed(ErrorCode.LOWERING_FAILED, "internal error: " + e);
+        }
+        CompiledKernel kernel;
+        try {
+            Target target = Target.host();
+            kernel = Backend.byName(target.kind()).compile(func, target);
+        } catch (RuntimeException | StackOverflowError e) {
+            return Measurer.Outcome.failed(ErrorCode.COMPILE_FAILED, String.valueOf(e));
+        }
+        Map<Tensor, TensorValue> inputs = new LinkedHashMap<>();
+        long seed = 1;
+        for (Tensor t : inst.inputs()) inputs.put(t, TensorValue.random(t.dtype(), seed++, shape(t)));
+        List<HostBuffer> args = new ArrayList<>();
+        try {
+            for (Tensor t : inst.inputs()) args.add(HostBuffer.of(t.dtype(), inputs.get(t).data(), shape(t)));
+            for (Tensor t : inst.outputs()) args.add(HostBuffer.allocate(t.dtype(), shape(t)));
+            long[] times = new long[Math.max(1, opts.repeats())];
+            try {
+                for (int i = 0; i < opts.warmup(); i++) kernel.call(args);
+                for (int i = 0; i < times.length; i++) {
+                    long s = System.nanoTime();
+                    kernel.call(args);
+                    times[i] = System.nanoTime() - s;
+                }
+            } catch (RuntimeException e) {
+                return Measurer.Outcome.failed(ErrorCode.RUNTIME_ERROR, String.valueOf(e));
+            }
+            String wrong = check(inst, inputs, args);
+            if (wrong != null) return Measurer.Outcome.failed(ErrorCode.WRONG_ANSWER, wrong);
+            Arrays.sort(times);
+            int n = times.length;
+            long median = n % 2 == 1 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+            return new Measurer.Outcome(new TuningRecord.Timing(median, times[0], times[n - 1], n), null);
+        } finally {
+            for (HostBuffer b : args) b.close();
+        }
+    }
+
+    /** Null when every checked point matches the reference, else where and by how much it does not. */
+    private static String check(OperatorInstance inst, Map<Tensor, TensorValue> inputs, List<HostBuffer> args) {
+        ReferenceInterpreter ref = new ReferenceInterpreter(inst.outputs(), inputs);
+        Random rnd = new Random(42);
+        for (int o = 0; o < inst.outputs().size(); o++) {
+            Tensor t = inst.outputs().get(o);
+            long[] shape = shape(t);
+            double[] got = args.get(inst.inputs().size() + o).toDoubles();
+            boolean all = got.length <= CHECKED_POINTS;
+            double tol = t.dtype().equals(DType.F64) ? 1e-9 : 1e-3;
+            for (int p = 0; p < (all ? got.length : CHECKED_POINTS); p++) {
+                int flat = all ? p : rnd.nextInt(got.length);
+                long[] idx = unflatten(flat, shape);
+                double want = ref.evaluateAt(t, idx);
+                boolean same = Double.isNaN(want) ? Double.isNaN(got[flat]) : Math.abs(want - got[flat]) <= tol * (1 + Math.abs(want));
+                if (!same)
+                    return "output " + t.name() + Arrays.toString(idx) + " = " + got[flat] + ", reference " + want;
+            }
+        }
+        return null;
+    }
+
+    static long[] shape(Tensor t) {
+        long[] s = new long[t.rank()];
+        for (int d = 0; d < s.length; d++) {
+            Expr e = t.shape().get(d);
+            if (!(e instanceof IntImm i)) throw new TesseraUserError("tuning needs constant shapes; " + t.name() + " has dimension " + e);
+            s[d] = i.value();
+        }
+        return s;
+    }
+
+    private static long[] unflatten(long flat, long[] shape) {
+        long[] idx = new long[shape.length];
+        for (int d = shape.length - 1; d >= 0; d--) {
+            idx[d] = flat % shape[d];
+            flat /= shape[d];
+        }
+        return idx;
+    }
+}

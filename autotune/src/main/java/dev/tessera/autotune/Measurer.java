@@ -1,0 +1,27 @@
+package dev.tessera.autotune;
+
+import dev.tessera.schedule.Step;
+import java.util.List;
+
+/**
+ * Measures candidate schedules of one task: compiles each trace, times it and checks its output
+ * against the reference interpreter. A failure of any kind (wrong answer, crash, timeout, out of
+ * memory) is returned as an {@link Outcome} with an error, never thrown, so tuning continues.
+ */
+public interface Measurer extends AutoCloseable {
+    /** The timing or the failure of one candidate; exactly one is non-null. */
+    record Outcome(TuningRecord.Timing timing, TuningRecord.Failure error) {
+        public static Outcome failed(TuningRecord.ErrorCode code, String message) {
+            return new Outcome(null, new TuningRecord.Failure(code, message));
+        }
+    }
+
+    /** How to time a candidate: untimed warm-up calls, timed calls (the median is reported), and a wall-clock limit per candidate. */
+    record Options(int warmup, int repeats, long timeoutMs) {
+        public static Options defaults() { return new Options(2, 7, 60_000); }
+    }
+
+    Outcome measure(TuningTask task, List<Step> trace);
+
+    @Override default void close() {}
+}

@@ -1,0 +1,54 @@
+package dev.tessera.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** End-to-end: tessera tune, then tessera logs summary / best / plot on its log. */
+class TuneCliTest {
+    @Test void tuneWritesALogThatLogsCommandsRead(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("mm.jsonl");
+        CliTest.Run r = CliTest.tessera("tune", "matmul", "--shape", "16,16,16", "--trials", "3", "--log", log.toString(),
+                "--strategy", "random", "--seed", "4", "--repeats", "3", "--warmup", "1");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("3/3 trials"), r.err());
+        assertTrue(r.out().contains("3 trials (3 measured now"), r.out());
+        assertEquals(3, Files.readAllLines(log).size());
+
+        r = CliTest.tessera("tune", "matmul", "--shape", "16,16,16", "--trials", "4", "--log", log.toString(),
+                "--strategy", "random", "--seed", "4", "--resume", "--repeats", "3", "--warmup", "1");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("4 trials (1 measured now"), r.out());
+
+        r = CliTest.tessera("logs", "summary", log.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("matmul 16x16x16 f32"), r.out());
+        assertTrue(r.out().contains("4 records"), r.out());
+        assertTrue(r.out().contains("random"), r.out());
+
+        Path trace = dir.resolve("best.json");
+        r = CliTest.tessera("logs", "best", log.toString(), "-o", trace.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("GFLOP/s"), r.out());
+        r = CliTest.tessera("bench", "matmul", "--shape", "16,16,16", "--schedule", trace.toString(), "--repeats", "1", "--warmup", "0", "--jit-repeats", "0");
+        assertEquals(0, r.exit(), r.err());
+
+        Path svg = dir.resolve("curve.svg");
+        r = CliTest.tessera("logs", "plot", log.toString(), "-o", svg.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(Files.readString(svg).contains("<polyline"));
+    }
+
+    @Test void badInputIsAUserError(@TempDir Path dir) {
+        CliTest.Run r = CliTest.tessera("tune", "matmul", "--shape", "16,16,16", "--trials", "2", "--log", dir.resolve("x").toString(), "--strategy", "annealing");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("unknown strategy 'annealing'; strategies: random, grid, evolutionary"), r.err());
+        r = CliTest.tessera("logs", "summary", dir.resolve("missing.jsonl").toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("does not exist"), r.err());
+    }
+}
