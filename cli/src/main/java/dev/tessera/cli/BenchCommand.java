@@ -41,7 +41,7 @@ final class BenchCommand implements Runnable {
         long[] shape = options.shapeArgs();
         DType dtype = options.dtype();
         OperatorInstance inst = op.build(shape, dtype);
-        Schedule s = options.schedule(inst);
+        Schedule s = options.schedule(inst, "best");
         KernelRunner.Result r = KernelRunner.run(op.name(), inst, s, Math.max(0, warmup), Math.max(1, repeats));
         double jitMs = jitRepeats > 0 ? KernelRunner.jitLatencyMs(op.name(), s, jitRepeats) : Double.NaN;
         double flops = op.flops(shape), bytes = op.bytes(shape, dtype);
@@ -58,7 +58,7 @@ final class BenchCommand implements Runnable {
             o.put("target", options.target);
             o.put("cpu", Target.host().cpu());
             o.put("threads", ParallelRuntime.threads());
-            o.put("schedule", options.schedule);
+            o.put("schedule", options.scheduleMode("best"));
             o.put("median_ms", r.medianMs());
             o.put("min_ms", r.minMs());
             o.put("max_ms", r.maxMs());
@@ -72,7 +72,7 @@ final class BenchCommand implements Runnable {
             System.out.println(o.toString());
         } else {
             System.out.printf("%s %s %s on %s (%d threads), schedule %s%n", op.describe(), Arrays.toString(shape), dtype, Target.host().cpu(),
-                    ParallelRuntime.threads(), options.schedule);
+                    ParallelRuntime.threads(), options.scheduleMode("best"));
             System.out.printf("  median %.3f ms   (min %.3f, max %.3f over %d runs)%n", r.medianMs(), r.minMs(), r.maxMs(), r.repeats());
             if (flops > 0) System.out.printf("  %.1f GFLOP/s%n", gflops);
             System.out.printf("  %.1f GB/s%n", gbps);

@@ -32,9 +32,15 @@ final class KernelOptions {
             description = "An operator attribute, e.g. --attr activation=relu (repeatable; see `tessera ops`).")
     Map<String, String> attributes = new LinkedHashMap<>();
 
-    @Option(names = "--schedule", defaultValue = "default",
-            description = "default (the operator's CPU schedule), tuned (its tunable schedule with --knob values), naive (no steps), or a JSON trace file.")
+    @Option(names = "--schedule",
+            description = "best (the fastest record in the tuning logs for this workload and CPU, else the default; bench's default), "
+                    + "default (the operator's CPU schedule; the other commands' default), tuned (its tunable schedule with --knob values), "
+                    + "naive (no steps), or a JSON trace file.")
     String schedule;
+
+    @Option(names = "--logs", paramLabel = "PATH",
+            description = "Tuning logs that --schedule best reads: a .jsonl file or a folder of them (default: the tuning-logs folder of this Tessera).")
+    Path logs;
 
     @Option(names = "--knob", paramLabel = "NAME=VALUE",
             description = "A value for one knob of the tunable schedule, e.g. --knob tile_rows=6 (repeatable; see `tessera ops OP`); implies --schedule tuned.")
@@ -59,21 +65,40 @@ final class KernelOptions {
 
     OperatorInstance instance() { return operator().build(shapeArgs(), dtype()); }
 
-    Schedule schedule(OperatorInstance inst) {
+    /** The --schedule given, or the command's default. */
+    String scheduleMode(String commandDefault) {
+        return schedule != null ? schedule : knobs.isEmpty() ? commandDefault : "tuned";
+    }
+
+    /** The schedule asked for, with the command's default mode; where it came from goes to stderr for best. */
+    Schedule schedule(OperatorInstance inst, String commandDefault) {
+        String mode = scheduleMode(commandDefault);
+        if (mode.equals("best")) {
+            if (!knobs.isEmpty()) throw new TesseraUserError("--knob sets the tunable schedule's knobs; it cannot be combined with --schedule best");
+            var choice = TuningLogsLookup.choose(operator(), inst, dtype(), logs, System.err);
+            System.err.println("schedule: " + choice.message());
+            return choice.schedule();
+        }
+        return scheduleFor(inst, mode);
+    }
+
+    Schedule schedule(OperatorInstance inst) { return schedule(inst, "default"); }
+
+    private Schedule scheduleFor(OperatorInstance inst, String mode) {
         Schedule s = Schedule.create(inst.outputs());
-        if (!knobs.isEmpty() && !schedule.equals("default") && !schedule.equals("tuned"))
-            throw new TesseraUserError("--knob sets the tunable schedule's knobs; it cannot be combined with --schedule " + schedule);
-        switch (knobs.isEmpty() ? schedule : "tuned") {
+        if (!knobs.isEmpty() && !mode.equals("default") && !mode.equals("tuned"))
+            throw new TesseraUserError("--knob sets the tunable schedule's knobs; it cannot be combined with --schedule " + mode);
+        switch (knobs.isEmpty() ? mode : "tuned") {
             case "default" -> operator().applyDefaultSchedule(s);
             case "tuned" -> operator().applyTunedSchedule(s, shapeArgs(), knobs);
             case "naive" -> {}
             default -> {
                 String json;
                 try {
-                    json = Files.readString(Path.of(schedule));
+                    json = Files.readString(Path.of(mode));
                 } catch (IOException e) {
-                    throw new TesseraUserError("cannot read schedule file " + schedule + ": " + e.getMessage()
-                            + " (--schedule takes default, tuned, naive, or a JSON trace file)");
+                    throw new TesseraUserError("cannot read schedule file " + mode + ": " + e.getMessage()
+                            + " (--schedule takes best, default, tuned, naive, or a JSON trace file)");
                 }
                 List<Step> trace = TraceJson.read(json);
                 s = Schedule.replay(inst.outputs(), trace);

@@ -37,6 +37,18 @@ class TuneCliTest {
         r = CliTest.tessera("bench", "matmul", "--shape", "16,16,16", "--schedule", trace.toString(), "--repeats", "1", "--warmup", "0", "--jit-repeats", "0");
         assertEquals(0, r.exit(), r.err());
 
+        // bench applies the best record of the logs by default, and says which; other shapes fall back to the default schedule.
+        r = CliTest.tessera("bench", "matmul", "--shape", "16,16,16", "--logs", log.toString(), "--repeats", "1", "--warmup", "0", "--jit-repeats", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("schedule: using record random seed 4 trial "), r.err());
+        assertTrue(r.err().contains("measured on this target"), r.err());
+        r = CliTest.tessera("bench", "matmul", "--shape", "16,16,8", "--logs", dir.toString(), "--repeats", "1", "--warmup", "0", "--jit-repeats", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("schedule: no usable tuning record for matmul on this or a compatible target; using the default schedule"), r.err());
+        r = CliTest.tessera("bench", "matmul", "--shape", "16,16,8", "--logs", dir.resolve("none").toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("no such file or folder"), r.err());
+
         Path svg = dir.resolve("curve.svg");
         r = CliTest.tessera("logs", "plot", log.toString(), "-o", svg.toString());
         assertEquals(0, r.exit(), r.err());

@@ -2,11 +2,11 @@
 
 Each kernel is a function taking NumPy arrays or PyTorch CPU tensors (inputs positionally, outputs
 as optional keyword arguments; missing outputs are allocated, like the inputs' kind) and returning
-its output (or a tuple of outputs). Arrays are passed zero-copy by their data pointer; an input that
-is not 64-byte aligned is copied to an aligned buffer first, and an output that is not aligned is
-computed in an aligned buffer and copied back. A wrong type raises TypeError; a wrong dtype raises
+its output (or a tuple of outputs). Arrays are passed zero-copy by their data pointer (an array not
+aligned even to its element size, which NumPy and PyTorch never make on their own, is copied to an
+aligned buffer first, or for an output computed in one and copied back). A wrong type raises TypeError; a wrong dtype raises
 TypeError; a wrong shape, a non-contiguous array or overlapping outputs raise ValueError. The GIL is
-released while a kernel runs. Use empty() for aligned arrays that never need a copy.
+released while a kernel runs. empty() makes 64-byte aligned arrays, which vector code reads fastest.
 
 Kernels: @@KERNEL_NAMES@@
 """
@@ -49,8 +49,8 @@ def isa():
 
 
 def empty(shape, dtype="f32", torch=False):
-    """An uninitialized, 64-byte aligned NumPy array (or torch tensor): inputs and outputs that are
-    aligned are passed without a copy (the kernels require 64-byte aligned pointers)."""
+    """An uninitialized, 64-byte aligned NumPy array (or torch tensor); any array of the right dtype,
+    shape and layout works, aligned ones are read fastest."""
     return _empty(tuple(shape), dtype, torch)
 
 
@@ -65,7 +65,7 @@ def _is_torch(x):
 
 class _View:
     """What a kernel needs of one array: pointer, byte size and the array to keep alive or copy back."""
-    __slots__ = ("array", "ptr", "nbytes", "shape", "torch")
+    __slots__ = ("array", "ptr", "nbytes", "shape", "torch", "itemsize")
 
 
 def _view(kernel, arg, x, want_dtype, writable):
@@ -83,6 +83,7 @@ def _view(kernel, arg, x, want_dtype, writable):
             raise ValueError("%s: argument %s is not contiguous; pass %s.contiguous()" % (kernel, arg, arg))
         v.array, v.ptr, v.shape, v.torch = x, x.data_ptr(), tuple(x.shape), True
         v.nbytes = x.numel() * x.element_size()
+        v.itemsize = x.element_size()
         return v
     np = _numpy()
     if not isinstance(x, np.ndarray):
@@ -98,6 +99,7 @@ def _view(kernel, arg, x, want_dtype, writable):
         raise ValueError("%s: output %s is read-only" % (kernel, arg))
     v.array, v.ptr, v.shape, v.torch = x, x.__array_interface__["data"][0], x.shape, False
     v.nbytes = x.nbytes
+    v.itemsize = x.itemsize
     return v
 
 
@@ -168,7 +170,7 @@ def _run(k, args, outs):
                 raise ValueError("%s: output %s overlaps argument %s in memory" % (name, spec[i][0], spec[j][0]))
     ptrs = []
     for a, v in zip(spec, list(views)):
-        if v.ptr % _ALIGN == 0 and v.nbytes:
+        if v.ptr % v.itemsize == 0 and v.nbytes:
             ptrs.append(v.ptr)
             continue
         tmp = _aligned_copy(v, a[1]) if not a[3] else _empty(v.shape, a[1], v.torch)

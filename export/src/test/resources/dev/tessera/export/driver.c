@@ -18,7 +18,7 @@ int main(int argc, char **argv) {
         }
         printf("unknown %d\n", tlib_call("nope", NULL, NULL));
         float *buf = aligned_alloc(64, 4096);
-        void *misaligned[3] = {buf + 1, buf, buf};
+        void *misaligned[3] = {(char *) buf + 1, buf, buf};
         printf("misaligned %d %s\n", tlib_call("matmul", misaligned, NULL), tlib_strerror(3));
         printf("threads %d\n", tlib_set_num_threads(3));
         return 0;

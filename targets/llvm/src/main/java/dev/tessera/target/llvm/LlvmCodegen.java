@@ -81,6 +81,8 @@ public final class LlvmCodegen {
     /** While emitting one side of a vector select whose sides read memory: the lanes that side is chosen for. */
     private LLVMValueRef mask;
     private int parallelCount;
+    /** Whether buffer parameters are 64-byte aligned (host buffers are; arrays of other programs need not be). */
+    private boolean alignedBuffers = true;
 
     /** The state of the function being emitted: its variables, buffers and the block that holds allocas. */
     private static final class FunctionState {
@@ -114,8 +116,18 @@ public final class LlvmCodegen {
      * verified; a verifier failure is an {@link IllegalStateException} (a code generator bug).
      */
     public static LLVMModuleRef generate(LLVMContextRef ctx, LoweredFunc f, String symbol) {
+        return generate(ctx, f, symbol, true);
+    }
+
+    /**
+     * As {@link #generate(LLVMContextRef, LoweredFunc, String)}; with {@code alignedBuffers} false the
+     * buffer parameters need only the alignment of their element type (for kernels called from other
+     * programs, whose arrays are rarely 64-byte aligned).
+     */
+    public static LLVMModuleRef generate(LLVMContextRef ctx, LoweredFunc f, String symbol, boolean alignedBuffers) {
         LLVMModuleRef mod = LLVMModuleCreateWithNameInContext(symbol, ctx);
         LlvmCodegen g = new LlvmCodegen(ctx, mod, symbol);
+        g.alignedBuffers = alignedBuffers;
         try {
             g.emitEntry(f);
             g.emitPacked(f);
@@ -175,7 +187,7 @@ public final class LlvmCodegen {
 
     private void markBufferParam(LLVMValueRef func, int index) {
         LLVMAddAttributeAtIndex(func, index + 1, enumAttr("noalias", 0));
-        LLVMAddAttributeAtIndex(func, index + 1, enumAttr("align", 64));
+        if (alignedBuffers) LLVMAddAttributeAtIndex(func, index + 1, enumAttr("align", 64));
     }
 
     private void addFnAttr(LLVMValueRef func, String name) {

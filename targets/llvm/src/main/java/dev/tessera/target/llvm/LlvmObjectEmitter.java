@@ -67,7 +67,7 @@ public final class LlvmObjectEmitter {
             LLVMDisposeTargetData(layout);
             LLVMContextRef ctx = LLVMContextCreate();
             try {
-                LLVMModuleRef mod = LlvmCodegen.generate(ctx, f, symbol);
+                LLVMModuleRef mod = LlvmCodegen.generate(ctx, f, symbol, false);
                 LlvmJit.prepare(mod, triple, dataLayout, cpu, "");
                 for (var fn = LLVMGetFirstFunction(mod); fn != null && !fn.isNull(); fn = LLVMGetNextFunction(fn)) {
                     if (LLVMIsDeclaration(fn) != 0) continue;
