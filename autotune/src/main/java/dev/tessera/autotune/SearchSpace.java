@@ -26,12 +26,22 @@ public interface SearchSpace {
     /** Every point in a fixed order, if there are at most {@code limit}. */
     Optional<List<Candidate>> enumerate(int limit);
 
-    /** The operator's template space when it has knobs, else the automatic space over its definition. */
-    static SearchSpace forTask(TuningTask task, OperatorInstance inst) {
-        if (task.isOperator()) {
-            List<Knob> knobs = task.operator().knobs(task.shape());
-            if (!knobs.isEmpty()) return new TemplateSpace(task, inst, knobs);
-        }
+    /**
+     * The space a run searches: {@code template}, the operator's knobs; {@code automatic}, schedules
+     * generated from the compute definition alone; {@code auto}, the template when there is one.
+     */
+    static SearchSpace forTask(TuningTask task, OperatorInstance inst, String space) {
+        boolean template = hasTemplate(task);
+        if (space.equals("template") && !template)
+            throw new dev.tessera.TesseraUserError(task.op() + " has no tunable template (no knobs); use --space automatic");
+        if (template && !space.equals("automatic")) return new TemplateSpace(task, inst, task.operator().knobs(task.shape()));
         return new AutomaticSpace(inst.outputs());
+    }
+
+    static SearchSpace forTask(TuningTask task, OperatorInstance inst) { return forTask(task, inst, "auto"); }
+
+    /** Whether the task is a built-in operator with knobs. */
+    static boolean hasTemplate(TuningTask task) {
+        return task.isOperator() && !task.operator().knobs(task.shape()).isEmpty();
     }
 }

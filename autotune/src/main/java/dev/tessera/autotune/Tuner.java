@@ -26,11 +26,17 @@ public final class Tuner {
      * @param batchSize  candidates proposed at a time (the cost model retrains between batches)
      * @param stopAfter  test hook: stop (as if killed) after this many new measurements; negative for never
      */
-    public record Options(String strategy, int trials, long seed, boolean resume, List<Path> warmStart, int batchSize, int stopAfter) {
+    public record Options(String strategy, int trials, long seed, boolean resume, List<Path> warmStart, int batchSize, int stopAfter, String space) {
         public Options {
             warmStart = List.copyOf(warmStart);
+            if (!List.of("auto", "template", "automatic").contains(space))
+                throw new TesseraUserError("unknown search space '" + space + "'; spaces: auto (the template when the operator has knobs), template, automatic");
             if (trials < 1) throw new TesseraUserError("--trials must be at least 1, got " + trials);
             if (batchSize < 1) throw new TesseraUserError("batch size must be at least 1, got " + batchSize);
+        }
+
+        public Options(String strategy, int trials, long seed, boolean resume, List<Path> warmStart, int batchSize, int stopAfter) {
+            this(strategy, trials, seed, resume, warmStart, batchSize, stopAfter, "auto");
         }
 
         public static Options of(String strategy, int trials, long seed) { return new Options(strategy, trials, seed, false, List.of(), 8, -1); }
@@ -56,8 +62,10 @@ public final class Tuner {
         OperatorInstance inst = task.build();
         TuningWorkload workload = task.workload(inst);
         TuningRecord.TargetInfo target = TuningRecord.TargetInfo.of(Target.host());
-        SearchSpace space = SearchSpace.forTask(task, inst);
+        SearchSpace space = SearchSpace.forTask(task, inst, opts.space());
         SearchStrategy strategy = SearchStrategy.named(opts.strategy(), space);
+        // The automatic space of an operator that has a template is another search: its records say so.
+        String strategyName = space instanceof AutomaticSpace && SearchSpace.hasTemplate(task) ? strategy.name() + "/automatic" : strategy.name();
         TuningHistory history = new TuningHistory(inst);
 
         Set<String> done = new HashSet<>();
@@ -70,7 +78,7 @@ public final class Tuner {
             history.add(r);
             done.add(r.key());
             if (r.ok() && (best == null || r.timing().medianNs() < best.timing().medianNs())) best = r;
-            if (opts.resume() && r.provenance().strategy().equals(strategy.name()) && r.provenance().seed() == opts.seed()) {
+            if (opts.resume() && r.provenance().strategy().equals(strategyName) && r.provenance().seed() == opts.seed()) {
                 trial = Math.max(trial, r.provenance().trial() + 1);
                 if (!r.ok()) errors++;
             }
@@ -97,7 +105,7 @@ public final class Tuner {
                 any = true;
                 Measurer.Outcome o = measurer.measure(task, c.trace());
                 TuningRecord r = new TuningRecord(TuningRecord.SCHEMA_VERSION, workload, target, c.trace(), o.timing(), o.error(),
-                        new TuningRecord.Provenance(strategy.name(), opts.seed(), trial, c.knobs()), Instant.now().toString(), Version.TESSERA);
+                        new TuningRecord.Provenance(strategyName, opts.seed(), trial, c.knobs()), Instant.now().toString(), Version.TESSERA);
                 TuningLog.append(log, r);
                 history.add(r);
                 trial++;

@@ -41,6 +41,10 @@ final class TuneCommand implements Runnable {
     @Option(names = "--strategy", defaultValue = "evolutionary", description = "random, grid (small template spaces) or evolutionary (default; cost-model guided).")
     String strategy;
 
+    @Option(names = "--space", defaultValue = "auto",
+            description = "template (the operator's knobs), automatic (schedules generated from the compute definition alone) or auto (default: the template when the operator has one).")
+    String space;
+
     @Option(names = "--resume", description = "Continue a run from its log: traces already measured there are not measured again.")
     boolean resume;
 
@@ -70,7 +74,7 @@ final class TuneCommand implements Runnable {
         long[] shapeArgs = operator.parseShape(shape == null ? operator.defaultShapes().get(0) : shape);
         operator.build(shapeArgs, dtype == null ? operator.dtypes().get(0) : operator.checkDtype(dev.tessera.ir.DType.parse(dtype))); // validates the shape early
         TuningTask task = TuningTask.operator(op, attributes, shapeArgs, dtype);
-        Tuner.Options opts = new Tuner.Options(strategy, trials, seed, resume, warmStart, batch, -1);
+        Tuner.Options opts = new Tuner.Options(strategy, trials, seed, resume, warmStart, batch, -1, space);
         Measurer.Options mopts = new Measurer.Options(warmup, repeats, (long) (timeoutS * 1000));
         double flops = operator.flops(shapeArgs);
         System.err.printf("tuning %s %s with %s search, %d trials, log %s%n", operator.describe(), Arrays.toString(shapeArgs), strategy, trials, log);

@@ -49,6 +49,14 @@ class TuneCliTest {
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("no such file or folder"), r.err());
 
+        // The automatic space ignores the template; its records say which search made them.
+        Path auto = dir.resolve("auto.jsonl");
+        r = CliTest.tessera("tune", "matmul", "--shape", "16,16,16", "--trials", "2", "--log", auto.toString(),
+                "--strategy", "random", "--space", "automatic", "--repeats", "1", "--warmup", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(2, Files.readAllLines(auto).size());
+        assertTrue(Files.readString(auto).contains("\"strategy\":\"random/automatic\""), Files.readString(auto));
+
         Path svg = dir.resolve("curve.svg");
         r = CliTest.tessera("logs", "plot", log.toString(), "-o", svg.toString());
         assertEquals(0, r.exit(), r.err());
@@ -59,6 +67,9 @@ class TuneCliTest {
         CliTest.Run r = CliTest.tessera("tune", "matmul", "--shape", "16,16,16", "--trials", "2", "--log", dir.resolve("x").toString(), "--strategy", "annealing");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("unknown strategy 'annealing'; strategies: random, grid, evolutionary"), r.err());
+        r = CliTest.tessera("tune", "matmul", "--shape", "16,16,16", "--trials", "2", "--log", dir.resolve("x").toString(), "--space", "everything");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("unknown search space 'everything'; spaces: auto (the template when the operator has knobs), template, automatic"), r.err());
         r = CliTest.tessera("logs", "summary", dir.resolve("missing.jsonl").toString());
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("does not exist"), r.err());
