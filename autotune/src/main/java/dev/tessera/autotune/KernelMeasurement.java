@@ -4,8 +4,6 @@ import dev.tessera.TesseraUserError;
 import dev.tessera.autotune.TuningRecord.ErrorCode;
 import dev.tessera.dsl.Tensor;
 import dev.tessera.ir.DType;
-import dev.tessera.ir.Expr;
-import dev.tessera.ir.IntImm;
 import dev.tessera.lower.Lower;
 import dev.tessera.lower.interp.ReferenceInterpreter;
 import dev.tessera.lower.interp.TensorValue;
@@ -15,10 +13,9 @@ import dev.tessera.schedule.Step;
 import dev.tessera.target.Backend;
 import dev.tessera.target.CompiledKernel;
 import dev.tessera.target.HostBuffer;
+import dev.tessera.target.KernelArguments;
 import dev.tessera.target.Target;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -51,13 +48,10 @@ final class KernelMeasurement {
         } catch (RuntimeException | StackOverflowError e) {
             return Measurer.Outcome.failed(ErrorCode.COMPILE_FAILED, String.valueOf(e));
         }
-        Map<Tensor, TensorValue> inputs = new LinkedHashMap<>();
-        long seed = 1;
-        for (Tensor t : inst.inputs()) inputs.put(t, TensorValue.random(t.dtype(), seed++, shape(t)));
-        List<HostBuffer> args = new ArrayList<>();
+        KernelArguments arguments = KernelArguments.seeded(inst.inputs(), inst.outputs());
+        Map<Tensor, TensorValue> inputs = arguments.inputValues();
+        List<HostBuffer> args = arguments.buffers();
         try {
-            for (Tensor t : inst.inputs()) args.add(HostBuffer.of(t.dtype(), inputs.get(t).data(), shape(t)));
-            for (Tensor t : inst.outputs()) args.add(HostBuffer.allocate(t.dtype(), shape(t)));
             long[] times = new long[Math.max(1, opts.repeats())];
             try {
                 for (int i = 0; i < opts.warmup(); i++) kernel.call(args);
@@ -76,7 +70,7 @@ final class KernelMeasurement {
             long median = n % 2 == 1 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
             return new Measurer.Outcome(new TuningRecord.Timing(median, times[0], times[n - 1], n), null);
         } finally {
-            for (HostBuffer b : args) b.close();
+            arguments.close();
         }
     }
 
@@ -86,13 +80,13 @@ final class KernelMeasurement {
         Random rnd = new Random(42);
         for (int o = 0; o < inst.outputs().size(); o++) {
             Tensor t = inst.outputs().get(o);
-            long[] shape = shape(t);
+            long[] shape = KernelArguments.constantShape(t);
             double[] got = args.get(inst.inputs().size() + o).toDoubles();
             boolean all = got.length <= CHECKED_POINTS;
             double tol = t.dtype().equals(DType.F64) ? 1e-9 : 1e-3;
             for (int p = 0; p < (all ? got.length : CHECKED_POINTS); p++) {
                 int flat = all ? p : rnd.nextInt(got.length);
-                long[] idx = unflatten(flat, shape);
+                long[] idx = KernelArguments.unflatten(flat, shape);
                 double want = ref.evaluateAt(t, idx);
                 boolean same = Double.isNaN(want) ? Double.isNaN(got[flat]) : Math.abs(want - got[flat]) <= tol * (1 + Math.abs(want));
                 if (!same)
@@ -102,22 +96,5 @@ final class KernelMeasurement {
         return null;
     }
 
-    static long[] shape(Tensor t) {
-        long[] s = new long[t.rank()];
-        for (int d = 0; d < s.length; d++) {
-            Expr e = t.shape().get(d);
-            if (!(e instanceof IntImm i)) throw new TesseraUserError("tuning needs constant shapes; " + t.name() + " has dimension " + e);
-            s[d] = i.value();
-        }
-        return s;
-    }
 
-    private static long[] unflatten(long flat, long[] shape) {
-        long[] idx = new long[shape.length];
-        for (int d = shape.length - 1; d >= 0; d--) {
-            idx[d] = flat % shape[d];
-            flat /= shape[d];
-        }
-        return idx;
-    }
 }

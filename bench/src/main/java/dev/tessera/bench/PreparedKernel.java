@@ -1,8 +1,6 @@
 package dev.tessera.bench;
 
 import dev.tessera.dsl.Tensor;
-import dev.tessera.ir.Expr;
-import dev.tessera.ir.IntImm;
 import dev.tessera.lower.interp.ReferenceInterpreter;
 import dev.tessera.lower.interp.TensorValue;
 import dev.tessera.ops.Operator;
@@ -11,10 +9,9 @@ import dev.tessera.ops.Operators;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.target.CompiledKernel;
 import dev.tessera.target.HostBuffer;
+import dev.tessera.target.KernelArguments;
 import dev.tessera.target.Kernels;
 import dev.tessera.target.Target;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -62,17 +59,9 @@ public final class PreparedKernel implements AutoCloseable {
         CompiledKernel kernel = Kernels.compile(s, op.name(), Target.host());
         double compileMs = (System.nanoTime() - t0) / 1e6;
 
-        Map<Tensor, TensorValue> inputs = new LinkedHashMap<>();
-        long seed = 1;
-        for (Tensor t : inst.inputs()) inputs.put(t, TensorValue.random(t.dtype(), seed++, shape(t)));
-        List<HostBuffer> args = new ArrayList<>();
-        try {
-            for (Tensor t : inst.inputs()) args.add(HostBuffer.of(t.dtype(), inputs.get(t).data(), shape(t)));
-            for (Tensor t : inst.outputs()) args.add(HostBuffer.allocate(t.dtype(), shape(t)));
-        } catch (RuntimeException e) {
-            for (HostBuffer b : args) b.close();
-            throw e;
-        }
+        KernelArguments arguments = KernelArguments.seeded(inst.inputs(), inst.outputs());
+        Map<Tensor, TensorValue> inputs = arguments.inputValues();
+        List<HostBuffer> args = arguments.buffers();
         return new PreparedKernel(op, shapeArgs, inst, kernel, inputs, args, compileMs);
     }
 
@@ -106,7 +95,7 @@ public final class PreparedKernel implements AutoCloseable {
         outputs:
         for (int o = 0; o < instance.outputs().size(); o++) {
             Tensor t = instance.outputs().get(o);
-            long[] shape = shape(t);
+            long[] shape = KernelArguments.constantShape(t);
             HostBuffer got = args.get(instance.inputs().size() + o);
             long n = got.elementCount();
             boolean all = n <= points;
@@ -117,7 +106,7 @@ public final class PreparedKernel implements AutoCloseable {
                     break outputs;
                 }
                 long flat = all ? p : rnd.nextLong(n);
-                double want = ref.evaluateAt(t, unflatten(flat, shape)), have = got.get(flat);
+                double want = ref.evaluateAt(t, KernelArguments.unflatten(flat, shape)), have = got.get(flat);
                 // Equal values (infinities and NaNs included) agree; a NaN or infinity where the other
                 // side differs is the worst error, never a silent pass (Math.max would let NaN through).
                 double diff = Double.compare(want, have) == 0 ? 0 : Math.abs(want - have);
@@ -132,22 +121,5 @@ public final class PreparedKernel implements AutoCloseable {
         for (HostBuffer b : args) b.close();
     }
 
-    static long[] shape(Tensor t) {
-        long[] s = new long[t.rank()];
-        for (int d = 0; d < s.length; d++) {
-            Expr e = t.shape().get(d);
-            if (!(e instanceof IntImm i)) throw new IllegalStateException("operator instances have constant shapes, got " + e + " in " + t.name());
-            s[d] = i.value();
-        }
-        return s;
-    }
 
-    static long[] unflatten(long flat, long[] shape) {
-        long[] idx = new long[shape.length];
-        for (int d = shape.length - 1; d >= 0; d--) {
-            idx[d] = flat % shape[d];
-            flat /= shape[d];
-        }
-        return idx;
-    }
 }

@@ -1,19 +1,16 @@
 package dev.tessera.cli;
 
 import dev.tessera.dsl.Tensor;
-import dev.tessera.ir.Expr;
-import dev.tessera.ir.IntImm;
 import dev.tessera.lower.interp.ReferenceInterpreter;
 import dev.tessera.lower.interp.TensorValue;
 import dev.tessera.ops.OperatorInstance;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.target.CompiledKernel;
 import dev.tessera.target.HostBuffer;
+import dev.tessera.target.KernelArguments;
 import dev.tessera.target.Target;
 import dev.tessera.target.Kernels;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -33,13 +30,10 @@ final class KernelRunner {
         CompiledKernel kernel = Kernels.compile(schedule, name, Target.host());
         double compileMs = (System.nanoTime() - t0) / 1e6;
 
-        Map<Tensor, TensorValue> inputs = new LinkedHashMap<>();
-        long seed = 1;
-        for (Tensor t : inst.inputs()) inputs.put(t, TensorValue.random(t.dtype(), seed++, shape(t)));
-        List<HostBuffer> args = new ArrayList<>();
+        KernelArguments arguments = KernelArguments.seeded(inst.inputs(), inst.outputs());
+        Map<Tensor, TensorValue> inputs = arguments.inputValues();
+        List<HostBuffer> args = arguments.buffers();
         try {
-            for (Tensor t : inst.inputs()) args.add(HostBuffer.of(t.dtype(), inputs.get(t).data(), shape(t)));
-            for (Tensor t : inst.outputs()) args.add(HostBuffer.allocate(t.dtype(), shape(t)));
             for (int i = 0; i < warmup; i++) kernel.call(args);
             double[] times = new double[repeats];
             for (int i = 0; i < repeats; i++) {
@@ -56,20 +50,20 @@ final class KernelRunner {
             Random rnd = new Random(42);
             for (int o = 0; o < inst.outputs().size(); o++) {
                 Tensor t = inst.outputs().get(o);
-                long[] shape = shape(t);
+                long[] shape = KernelArguments.constantShape(t);
                 double[] got = args.get(inst.inputs().size() + o).toDoubles();
                 boolean all = got.length <= CHECKED_POINTS;
                 int n = all ? got.length : CHECKED_POINTS;
                 for (int p = 0; p < n; p++) {
                     long flat = all ? p : (long) (rnd.nextDouble() * got.length);
-                    double want = ref.evaluateAt(t, unflatten(flat, shape));
+                    double want = ref.evaluateAt(t, KernelArguments.unflatten(flat, shape));
                     maxErr = Math.max(maxErr, Math.abs(want - got[(int) flat]));
                     checked++;
                 }
             }
             return new Result(compileMs, median, times[0], times[repeats - 1], maxErr, checked, repeats);
         } finally {
-            for (HostBuffer b : args) b.close();
+            arguments.close();
         }
     }
 
@@ -85,22 +79,5 @@ final class KernelRunner {
         return t[repeats / 2];
     }
 
-    static long[] shape(Tensor t) {
-        long[] s = new long[t.rank()];
-        for (int d = 0; d < s.length; d++) {
-            Expr e = t.shape().get(d);
-            if (!(e instanceof IntImm i)) throw new IllegalStateException("operator instances have constant shapes");
-            s[d] = i.value();
-        }
-        return s;
-    }
 
-    static long[] unflatten(long flat, long[] shape) {
-        long[] idx = new long[shape.length];
-        for (int d = shape.length - 1; d >= 0; d--) {
-            idx[d] = flat % shape[d];
-            flat /= shape[d];
-        }
-        return idx;
-    }
 }
