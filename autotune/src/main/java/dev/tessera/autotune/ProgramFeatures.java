@@ -63,6 +63,9 @@ final class ProgramFeatures {
                 case Step.ComputeRoot r -> {}
                 case Step.Specialize s -> {}
                 case Step.StorageAlign a -> {}
+                case Step.Bind b -> {}
+                case Step.GpuTile g -> {}
+                case Step.SetScope sc -> {}
             }
         }
         Stage out = schedule.stages().stream().filter(Stage::isOutput).findFirst().orElseThrow();

@@ -19,6 +19,7 @@ import dev.tessera.ir.Select;
 import dev.tessera.ir.TensorRead;
 import dev.tessera.ir.Var;
 import dev.tessera.lower.ir.Allocate;
+import dev.tessera.lower.ir.Barrier;
 import dev.tessera.lower.ir.Block;
 import dev.tessera.lower.ir.For;
 import dev.tessera.lower.ir.IfThenElse;
@@ -100,6 +101,7 @@ public final class IRPrinter {
                     case PARALLEL -> "parallel for";
                     case VECTORIZED -> "vectorized for";
                     case UNROLLED -> "unrolled for";
+                    case BLOCK_X, BLOCK_Y, BLOCK_Z, THREAD_X, THREAD_Y, THREAD_Z -> f.kind().threadTag() + " for";
                 };
                 line(in, kind + " (" + name(f.var(), f.var().name()) + ", " + expr(f.min()) + ", " + expr(f.extent()) + ") {");
                 stmt(f.body(), in + 1);
@@ -134,6 +136,7 @@ public final class IRPrinter {
             }
             case Provide p -> line(in, p.tensor().name() + list(p.indices()) + " = " + expr(p.value()));
             case Prefetch p -> line(in, "prefetch " + buffer(p.buffer()) + "[" + expr(p.index()) + "]");
+            case Barrier b -> line(in, "barrier");
             case Realize r -> {
                 StringBuilder sb = new StringBuilder("realize ").append(r.op().name());
                 if (r.hasRegion()) {

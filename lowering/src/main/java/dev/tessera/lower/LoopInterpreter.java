@@ -18,6 +18,7 @@ import dev.tessera.ir.Select;
 import dev.tessera.ir.TensorRead;
 import dev.tessera.ir.Var;
 import dev.tessera.lower.ir.Allocate;
+import dev.tessera.lower.ir.Barrier;
 import dev.tessera.lower.ir.Block;
 import dev.tessera.lower.ir.For;
 import dev.tessera.lower.ir.IfThenElse;
@@ -93,6 +94,7 @@ public final class LoopInterpreter {
                 memory.remove(a.buffer());
             }
             case Prefetch p -> eval(p.index()); // a hint: no effect on values, and it never faults
+            case Barrier b -> {} // threads run one after another here, so every write is already visible
             case Provide p -> throw new IllegalStateException("the loop interpreter runs flattened IR");
             case Realize r -> throw new IllegalStateException("the loop interpreter runs flattened IR");
         }

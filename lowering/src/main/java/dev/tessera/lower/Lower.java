@@ -1,6 +1,11 @@
 package dev.tessera.lower;
 
+import dev.tessera.lower.device.DeviceProgram;
+import dev.tessera.lower.device.GpuKernel;
+import dev.tessera.lower.device.HostStep;
 import dev.tessera.lower.ir.LoweredFunc;
+import dev.tessera.lower.passes.InjectBarriers;
+import dev.tessera.lower.passes.SplitHostDevice;
 import dev.tessera.lower.ir.Stmt;
 import dev.tessera.lower.passes.BoundsInference;
 import dev.tessera.lower.passes.PartitionLoops;
@@ -34,6 +39,42 @@ public final class Lower {
     }
 
     public static LoweredFunc lower(Schedule schedule, String name, BiConsumer<String, Stmt> dump) {
+        return lower(schedule, name, false, dump);
+    }
+
+    /**
+     * Lowers for a GPU target: the function's IR (each GPU thread is scalar, so vectorized loops
+     * are unrolled instead), split into host steps and kernels, with barriers inserted.
+     */
+    public static DeviceProgram lowerForGpu(Schedule schedule, String name, BiConsumer<String, Stmt> dump) {
+        LoweredFunc f = lower(schedule, name, true, dump);
+        DeviceProgram split = SplitHostDevice.apply(f, schedule);
+        List<GpuKernel> kernels = new ArrayList<>();
+        java.util.Map<GpuKernel, GpuKernel> synced = new java.util.IdentityHashMap<>();
+        for (GpuKernel k : split.kernels()) {
+            GpuKernel s = InjectBarriers.apply(k);
+            synced.put(k, s);
+            kernels.add(s);
+            dump.accept("device_" + s.name(), s.body());
+        }
+        return new DeviceProgram(f, replaceKernels(split.host(), synced), kernels);
+    }
+
+    public static DeviceProgram lowerForGpu(Schedule schedule, String name) {
+        return lowerForGpu(schedule, name, (pass, body) -> {});
+    }
+
+    private static HostStep replaceKernels(HostStep s, java.util.Map<GpuKernel, GpuKernel> by) {
+        return switch (s) {
+            case HostStep.Launch l -> new HostStep.Launch(by.get(l.kernel()));
+            case HostStep.Sequence q -> new HostStep.Sequence(q.steps().stream().map(x -> replaceKernels(x, by)).toList());
+            case HostStep.Let l -> new HostStep.Let(l.var(), l.value(), replaceKernels(l.body(), by));
+            case HostStep.If i -> new HostStep.If(i.condition(), replaceKernels(i.then(), by), i.otherwise() == null ? null : replaceKernels(i.otherwise(), by));
+            case HostStep.Allocate a -> new HostStep.Allocate(a.buffer(), a.size(), replaceKernels(a.body(), by));
+        };
+    }
+
+    private static LoweredFunc lower(Schedule schedule, String name, boolean gpu, BiConsumer<String, Stmt> dump) {
         ScheduleToLoops.Result loops = ScheduleToLoops.apply(schedule);
         Stmt s = loops.body();
         dump.accept("schedule_to_loops", s);
@@ -52,6 +93,7 @@ public final class Lower {
         s = InjectPrefetches.apply(s, schedule);
         s = PartitionLoops.apply(s);
         dump.accept("partition_loops", s);
+        if (gpu) s = VectorizeLoops.unrollInstead(s);
         s = UnrollLoops.apply(s);
         dump.accept("unroll_loops", s);
         s = VectorizeLoops.apply(s);

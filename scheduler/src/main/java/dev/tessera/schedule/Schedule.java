@@ -199,6 +199,9 @@ public final class Schedule {
             case Step.Specialize sp -> { checkSpecialize(st, sp); yield null; }
             case Step.StorageAlign a -> { st.applyStorageAlign(a); yield null; }
             case Step.Prefetch p -> { st.applyPrefetch(p); yield null; }
+            case Step.Bind b -> { st.applyBind(b); yield null; }
+            case Step.GpuTile g -> st.applyGpuTile(g);
+            case Step.SetScope sc -> { st.applySetScope(sc); yield null; }
         };
         trace.add(step);
         return result;

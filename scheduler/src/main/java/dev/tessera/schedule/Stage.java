@@ -47,6 +47,7 @@ public final class Stage {
     private List<Expr> bodies;
     private final Map<Integer, long[]> storageAlign = new HashMap<>();
     private final List<Step.Prefetch> prefetches = new ArrayList<>();
+    private String scope;
 
     Stage(Schedule schedule, ComputeOp op, boolean isOutput) {
         this.schedule = schedule;
@@ -248,6 +249,27 @@ public final class Stage {
     /** Moves the definition into a new stage {@code <name>.local} that this stage copies (see {@link Step.CacheWrite}); returns it. */
     public Stage cacheWrite() { return (Stage) schedule.apply(new Step.CacheWrite(name())); }
 
+    /** Binds a loop to a GPU block or thread index, e.g. {@code bind("i.outer", "blockIdx.x")} (see {@link Step.Bind}). */
+    public void bind(String axis, String thread) { schedule.apply(new Step.Bind(name(), axis, thread)); }
+    public void bind(LoopAxis axis, String thread) { bind(axis.name(), thread); }
+
+    /** Tiles {@code x} and {@code y} and binds the tiles to blocks and their points to threads (see {@link Step.GpuTile}). */
+    public Tiles gpuTile(String x, String y, long xFactor, long yFactor) {
+        return (Tiles) schedule.apply(new Step.GpuTile(name(), x, y, xFactor, yFactor));
+    }
+
+    /** Splits {@code x} by {@code factor}, binding the outer loop to {@code blockIdx.x} and the inner to {@code threadIdx.x}. */
+    public Parts gpuTile(String x, long factor) {
+        Tiles t = (Tiles) schedule.apply(new Step.GpuTile(name(), x, null, factor, 0));
+        return new Parts(t.xOuter(), t.xInner());
+    }
+
+    /** Places the stage's storage in GPU memory scope {@code global}, {@code shared} or {@code local} (see {@link Step.SetScope}). */
+    public void setScope(String scope) { schedule.apply(new Step.SetScope(name(), scope)); }
+
+    /** The GPU memory scope set by {@code set_scope}, or null for the default by placement. */
+    public String scope() { return scope; }
+
     public void computeAt(Stage consumer, String axis) { schedule.apply(new Step.ComputeAt(name(), consumer.name(), axis)); }
     public void computeAt(Stage consumer, LoopAxis axis) { computeAt(consumer, axis.name()); }
     public void computeInline() { schedule.apply(new Step.ComputeInline(name())); }
@@ -337,6 +359,56 @@ public final class Stage {
         if (old != null && old != kind)
             throw new TesseraUserError(where + ": loop " + a.name() + " is already marked " + old.name().toLowerCase() + "; a loop has one kind");
         kinds.put(a, kind);
+    }
+
+    void applyBind(Step.Bind b) {
+        String where = "bind(" + name() + ", " + b.axis() + ", " + b.thread() + ")";
+        LoopAxis a = leafOrError(b.axis(), where);
+        LoopKind kind = LoopKind.ofThreadTag(b.thread());
+        if (kind == null)
+            throw new TesseraUserError(where + ": unknown GPU index '" + b.thread()
+                    + "'; legal: blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x, threadIdx.y, threadIdx.z");
+        if (a.isReduce())
+            throw new TesseraUserError(where + ": " + a.name() + " is a reduction axis; parallel " + (kind.isGpuBlock() ? "blocks" : "threads")
+                    + " would race on the result. Bind one of the spatial loops " + spatialLeafNames()
+                    + ", or rfactor the reduction and bind the factored (now spatial) loop of the .rf stage");
+        for (LoopAxis other : leaves)
+            if (other != a && kinds.get(other) == kind)
+                throw new TesseraUserError(where + ": loop " + other.name() + " of " + name() + " is already bound to " + b.thread()
+                        + "; each GPU index binds one loop of a stage");
+        LoopKind old = kinds.get(a);
+        if (old != null && old != kind)
+            throw new TesseraUserError(where + ": loop " + a.name() + " is already " + (old.isGpu() ? "bound to " + old.threadTag()
+                    : "marked " + old.name().toLowerCase()) + "; a loop has one kind");
+        kinds.put(a, kind);
+    }
+
+    Tiles applyGpuTile(Step.GpuTile g) {
+        String where = "gpu_tile(" + name() + ", " + g.x() + (g.y() == null ? "" : ", " + g.y()) + ")";
+        if (g.xFactor() < 1 || (g.y() != null && g.yFactor() < 1))
+            throw new TesseraUserError(where + ": tile sizes must be positive, got " + g.xFactor() + (g.y() == null ? "" : " and " + g.yFactor()));
+        if (g.y() == null) {
+            Parts p = applySplit(new Step.Split(name(), g.x(), g.xFactor(), 0, TailStrategy.GUARD));
+            applyBind(new Step.Bind(name(), p.outer().name(), "blockIdx.x"));
+            applyBind(new Step.Bind(name(), p.inner().name(), "threadIdx.x"));
+            return new Tiles(p.outer(), null, p.inner(), null);
+        }
+        Tiles t = applyTile(new Step.Tile(name(), g.x(), g.y(), g.xFactor(), g.yFactor(), TailStrategy.GUARD));
+        applyBind(new Step.Bind(name(), t.yOuter().name(), "blockIdx.x"));
+        applyBind(new Step.Bind(name(), t.xOuter().name(), "blockIdx.y"));
+        applyBind(new Step.Bind(name(), t.yInner().name(), "threadIdx.x"));
+        applyBind(new Step.Bind(name(), t.xInner().name(), "threadIdx.y"));
+        return t;
+    }
+
+    void applySetScope(Step.SetScope sc) {
+        String where = "set_scope(" + name() + ", " + sc.scope() + ")";
+        if (!List.of("global", "shared", "local").contains(sc.scope()))
+            throw new TesseraUserError(where + ": unknown memory scope; legal: global, shared, local");
+        if (isOutput && !sc.scope().equals("global"))
+            throw new TesseraUserError(where + ": " + name() + " is an output and lives in the caller's global memory; "
+                    + "stage it through cache_write to place the computation in " + sc.scope() + " memory");
+        scope = sc.scope();
     }
 
     void applyComputeAt(Step.ComputeAt s, Stage consumer) {

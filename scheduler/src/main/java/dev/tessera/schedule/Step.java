@@ -27,6 +27,9 @@ import java.util.List;
         @JsonSubTypes.Type(value = Step.Specialize.class, name = "specialize"),
         @JsonSubTypes.Type(value = Step.StorageAlign.class, name = "storage_align"),
         @JsonSubTypes.Type(value = Step.Prefetch.class, name = "prefetch"),
+        @JsonSubTypes.Type(value = Step.Bind.class, name = "bind"),
+        @JsonSubTypes.Type(value = Step.GpuTile.class, name = "gpu_tile"),
+        @JsonSubTypes.Type(value = Step.SetScope.class, name = "set_scope"),
 })
 public sealed interface Step {
     /** The stage the step applies to. */
@@ -106,4 +109,30 @@ public sealed interface Step {
      * that the iteration {@code distance} steps later reads (one cache-line hint per access).
      */
     record Prefetch(String stage, String tensor, String axis, long distance) implements Step {}
+
+    /**
+     * Binds loop {@code axis} to a GPU index, {@code thread} being one of {@code blockIdx.x|y|z}
+     * (the loop's iterations become blocks, or OpenCL work-groups) or {@code threadIdx.x|y|z} (the
+     * threads of a block, work-items of a group). Binding a reduction loop to a thread index makes
+     * the threads of a block reduce together (a cross-thread reduction).
+     */
+    record Bind(String stage, String axis, String thread) implements Step {}
+
+    /**
+     * GPU tiling: tiles {@code x} by {@code xFactor} and {@code y} by {@code yFactor} as
+     * {@link Tile} does, then binds {@code y.outer} to {@code blockIdx.x}, {@code x.outer} to
+     * {@code blockIdx.y}, {@code y.inner} to {@code threadIdx.x} and {@code x.inner} to
+     * {@code threadIdx.y}: the second axis is the fast one, as the innermost storage dimension
+     * should be for coalesced access. With {@code y} null it splits {@code x} alone and binds its
+     * outer and inner loops to {@code blockIdx.x} and {@code threadIdx.x}.
+     */
+    record GpuTile(String stage, String x, String y, long xFactor, long yFactor) implements Step {}
+
+    /**
+     * Where the stage's storage lives on a GPU: {@code global} (device memory), {@code shared}
+     * (one copy per block, visible to its threads: CUDA {@code __shared__}, OpenCL {@code __local})
+     * or {@code local} (one copy per thread: registers). Without it, a stage computed inside a
+     * thread loop is local, one computed inside a block loop is shared, and the rest are global.
+     */
+    record SetScope(String stage, String scope) implements Step {}
 }

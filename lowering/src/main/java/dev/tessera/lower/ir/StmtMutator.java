@@ -57,6 +57,7 @@ public class StmtMutator extends ExprMutator {
                 Expr v = mutate(p.value());
                 yield idx == p.indices() && v == p.value() ? s : new Provide(p.tensor(), idx, v);
             }
+            case Barrier b -> s;
             case Prefetch p -> {
                 Expr idx = mutate(p.index());
                 yield idx == p.index() ? s : new Prefetch(p.buffer(), idx);

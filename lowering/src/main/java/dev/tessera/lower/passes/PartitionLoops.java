@@ -16,6 +16,7 @@ import dev.tessera.ir.Not;
 import dev.tessera.ir.Select;
 import dev.tessera.ir.Var;
 import dev.tessera.lower.ir.Allocate;
+import dev.tessera.lower.ir.Barrier;
 import dev.tessera.lower.ir.Block;
 import dev.tessera.lower.ir.For;
 import dev.tessera.lower.ir.IfThenElse;
@@ -330,6 +331,7 @@ public final class PartitionLoops {
                 case Block b -> mutateChildren(b);
                 case Allocate a -> mutateChildren(a);
                 case Prefetch p -> mutateChildren(p);
+                case Barrier b -> b;
                 case Provide p -> throw new IllegalStateException("partition loops runs after storage flattening");
                 case Realize r -> throw new IllegalStateException("partition loops runs after storage flattening");
             };
@@ -404,6 +406,7 @@ public final class PartitionLoops {
                 }
                 case Allocate a -> collect(a.body());
                 case Prefetch p -> exprs(p.index());
+                case Barrier b -> {}
                 case Provide p -> throw new IllegalStateException("partition loops runs after storage flattening");
                 case Realize r -> throw new IllegalStateException("partition loops runs after storage flattening");
             }

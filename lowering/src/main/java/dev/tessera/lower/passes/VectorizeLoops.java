@@ -13,6 +13,7 @@ import dev.tessera.ir.Ramp;
 import dev.tessera.ir.Select;
 import dev.tessera.ir.Var;
 import dev.tessera.lower.ir.Allocate;
+import dev.tessera.lower.ir.Barrier;
 import dev.tessera.lower.ir.Block;
 import dev.tessera.lower.ir.For;
 import dev.tessera.lower.ir.IfThenElse;
@@ -41,6 +42,21 @@ import java.util.Map;
  */
 public final class VectorizeLoops {
     private VectorizeLoops() {}
+
+    /**
+     * Marks vectorized loops unrolled (constant extent) or serial instead: for targets whose
+     * threads are scalar, where {@link UnrollLoops} then makes one scalar copy per lane.
+     */
+    public static Stmt unrollInstead(Stmt s) {
+        return new dev.tessera.lower.ir.StmtMutator() {
+            @Override public Stmt mutate(Stmt x) {
+                Stmt m = mutateChildren(x);
+                if (m instanceof For f && f.kind() == LoopKind.VECTORIZED)
+                    return new For(f.var(), f.min(), f.extent(), dev.tessera.ir.Exprs.constInt(f.extent()) != null ? LoopKind.UNROLLED : LoopKind.SERIAL, f.body());
+                return m;
+            }
+        }.mutate(s);
+    }
 
     public static Stmt apply(Stmt s) {
         return new StmtMutator() {
@@ -156,6 +172,7 @@ public final class VectorizeLoops {
                     if (idx instanceof Ramp r) yield new Prefetch(p.buffer(), r.base());
                     yield idx.type().isVector() ? Block.of(List.of()) : new Prefetch(p.buffer(), idx);
                 }
+                case Barrier b -> throw new IllegalStateException("barriers are inserted after vectorization");
                 case Provide p -> throw new IllegalStateException("vectorize runs after storage flattening");
                 case Realize r -> throw new IllegalStateException("vectorize runs after storage flattening");
             };

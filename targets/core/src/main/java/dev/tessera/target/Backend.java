@@ -1,6 +1,8 @@
 package dev.tessera.target;
 
+import dev.tessera.lower.Lower;
 import dev.tessera.lower.ir.LoweredFunc;
+import dev.tessera.schedule.Schedule;
 import java.util.Optional;
 import java.util.ServiceLoader;
 
@@ -17,6 +19,22 @@ public interface Backend {
 
     /** The code this backend generates for the kernel, as text (LLVM IR, CUDA C, OpenCL C). */
     String source(LoweredFunc f, Target t);
+
+    /**
+     * Lowers a schedule for this backend and compiles it. CPU backends lower it as it is; GPU
+     * backends split it into host steps and kernels first, so they override this.
+     */
+    default CompiledKernel compile(Schedule schedule, String name, Target t) {
+        return compile(Lower.lower(schedule, name), t);
+    }
+
+    /** The code this backend generates for a schedule (see {@link #compile(Schedule, String, Target)}). */
+    default String source(Schedule schedule, String name, Target t) {
+        return source(Lower.lower(schedule, name), t);
+    }
+
+    /** The description of the device this backend compiles for when none is present to probe (for printing source). */
+    default Optional<Target> defaultTarget() { return hostTarget(); }
 
     /** The description of this machine, if this backend can probe it. */
     default Optional<Target> hostTarget() { return Optional.empty(); }

@@ -1,6 +1,5 @@
 package dev.tessera.target;
 
-import dev.tessera.lower.Lower;
 import dev.tessera.lower.Workload;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.schedule.TraceJson;
@@ -28,14 +27,14 @@ public final class Kernels {
         Backend backend = Backend.byName(target.kind());
         k = CACHE.computeIfAbsent(key, unused -> {
             MISSES.incrementAndGet();
-            return backend.compile(Lower.lower(schedule, name), target);
+            return backend.compile(schedule, name, target);
         });
         return k;
     }
 
     /** Lowers and compiles without consulting or filling the cache (to measure compile time). */
     public static CompiledKernel compileUncached(Schedule schedule, String name, Target target) {
-        return Backend.byName(target.kind()).compile(Lower.lower(schedule, name), target);
+        return Backend.byName(target.kind()).compile(schedule, name, target);
     }
 
     /** How often {@link #compile} found its kernel cached, process-wide. */

@@ -8,12 +8,15 @@ import dev.tessera.ir.Numerics;
 import dev.tessera.ir.Var;
 import java.util.Map;
 
-/** Evaluates the i64 shape expressions of a kernel signature over bound shape variables. */
-final class ShapeExprs {
+/**
+ * Evaluates the integer expressions a host needs (shapes of a kernel signature, GPU grid sizes,
+ * the conditions of specialized paths) over bound shape variables; booleans are 1 and 0.
+ */
+public final class ShapeExprs {
     private ShapeExprs() {}
 
     /** The value of {@code e}; every variable it names must be in {@code env}. */
-    static long eval(Expr e, Map<Var, Long> env) {
+    public static long eval(Expr e, Map<Var, Long> env) {
         return switch (e) {
             case IntImm i -> i.value();
             case Var v -> {
@@ -32,9 +35,19 @@ final class ShapeExprs {
                     case MOD -> Numerics.floorMod(x, y);
                     case MIN -> Math.min(x, y);
                     case MAX -> Math.max(x, y);
+                    case EQ -> x == y ? 1 : 0;
+                    case NE -> x != y ? 1 : 0;
+                    case LT -> x < y ? 1 : 0;
+                    case LE -> x <= y ? 1 : 0;
+                    case GT -> x > y ? 1 : 0;
+                    case GE -> x >= y ? 1 : 0;
+                    case AND -> x != 0 && y != 0 ? 1 : 0;
+                    case OR -> x != 0 || y != 0 ? 1 : 0;
                     default -> throw new IllegalStateException("unsupported operator " + b.op().symbol + " in shape expression " + e);
                 };
             }
+            case dev.tessera.ir.Not n -> eval(n.a(), env) == 0 ? 1 : 0;
+            case dev.tessera.ir.Select s -> eval(s.cond(), env) != 0 ? eval(s.t(), env) : eval(s.f(), env);
             default -> throw new IllegalStateException("unsupported shape expression " + e);
         };
     }

@@ -27,6 +27,7 @@ import dev.tessera.lower.ir.IfThenElse;
 import dev.tessera.lower.ir.LetStmt;
 import dev.tessera.lower.ir.LoweredFunc;
 import dev.tessera.lower.ir.Prefetch;
+import dev.tessera.lower.ir.Barrier;
 import dev.tessera.lower.ir.Provide;
 import dev.tessera.lower.ir.Realize;
 import dev.tessera.lower.ir.Stmt;
@@ -225,6 +226,9 @@ public final class LlvmCodegen {
     private void stmt(Stmt s) {
         switch (s) {
             case For f -> {
+                if (f.kind().isGpu())
+                    throw new dev.tessera.TesseraUserError("loop " + f.var().name() + " is bound to " + f.kind().threadTag()
+                            + ": GPU bindings need a GPU target (--target cuda or --target opencl); on a CPU, use parallel and vectorize");
                 if (f.kind() == LoopKind.PARALLEL) parallelFor(f);
                 else {
                     // VECTORIZED and UNROLLED loops reaching a backend run serially; LLVM's own
@@ -263,6 +267,7 @@ public final class LlvmCodegen {
                 LLVMValueRef address = gep(memType(p.buffer().elementType()), buffer(p.buffer()), expr(p.index()));
                 intrinsic("llvm.prefetch", new LLVMTypeRef[] {ptr}, address, LLVMConstInt(i32, 0, 0), LLVMConstInt(i32, 3, 0), LLVMConstInt(i32, 1, 0));
             }
+            case Barrier bar -> throw new IllegalStateException("a GPU barrier reached the LLVM backend");
             case Provide p -> throw new IllegalStateException("Provide reached the LLVM backend (storage flattening did not run): " + p.tensor());
             case Realize r -> throw new IllegalStateException("Realize reached the LLVM backend (storage flattening did not run): " + r.op());
         }

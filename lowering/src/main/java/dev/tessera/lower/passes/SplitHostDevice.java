@@ -1,0 +1,289 @@
+package dev.tessera.lower.passes;
+
+import dev.tessera.TesseraUserError;
+import dev.tessera.dsl.Tensor;
+import dev.tessera.dsl.Te;
+import dev.tessera.ir.BufferRef;
+import dev.tessera.ir.Expr;
+import dev.tessera.ir.Exprs;
+import dev.tessera.ir.Load;
+import dev.tessera.ir.Var;
+import dev.tessera.lower.device.DeviceProgram;
+import dev.tessera.lower.device.GpuIndex;
+import dev.tessera.lower.device.GpuKernel;
+import dev.tessera.lower.device.HostStep;
+import dev.tessera.lower.device.MemoryScope;
+import dev.tessera.lower.ir.Allocate;
+import dev.tessera.lower.ir.Barrier;
+import dev.tessera.lower.ir.Block;
+import dev.tessera.lower.ir.For;
+import dev.tessera.lower.ir.IfThenElse;
+import dev.tessera.lower.ir.LetStmt;
+import dev.tessera.lower.ir.LoweredFunc;
+import dev.tessera.lower.ir.Prefetch;
+import dev.tessera.lower.ir.Provide;
+import dev.tessera.lower.ir.Realize;
+import dev.tessera.lower.ir.Stmt;
+import dev.tessera.lower.ir.StmtVisitor;
+import dev.tessera.lower.ir.Store;
+import dev.tessera.schedule.Schedule;
+import dev.tessera.schedule.Stage;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Splits a lowered function into host steps and GPU kernels. Each loop nest at the top level (a
+ * stage computed at root) becomes one kernel: its loops bound to block indices must be outermost
+ * and make the grid; its loops bound to thread indices (constant extents) make the block, each
+ * dimension as large as its largest loop. Intermediate stages computed at root live in global
+ * memory, allocated by the host; stages computed inside a kernel live in shared memory when placed
+ * outside the thread loops and in local (per-thread) memory inside them, unless {@code set_scope}
+ * says otherwise. Because every thread of a block runs the code outside its thread loops, a write
+ * to shared or global memory there is guarded so that one thread makes it.
+ */
+public final class SplitHostDevice {
+    private SplitHostDevice() {}
+
+    public static DeviceProgram apply(LoweredFunc f, Schedule schedule) {
+        Map<String, MemoryScope> declared = new HashMap<>();
+        for (Stage st : schedule.stages())
+            if (st.scope() != null) for (Tensor t : st.op().outputs()) declared.put(t.name(), MemoryScope.of(st.scope()));
+        Splitter s = new Splitter(f, declared);
+        HostStep host = s.host(f.body(), List.of());
+        return new DeviceProgram(f, host, s.kernels);
+    }
+
+    private static final class Splitter {
+        final LoweredFunc func;
+        final Map<String, MemoryScope> declared;
+        final List<GpuKernel> kernels = new ArrayList<>();
+        final List<BufferRef> globals = new ArrayList<>();
+        final Set<Var> hostVars = new HashSet<>();
+
+        Splitter(LoweredFunc func, Map<String, MemoryScope> declared) {
+            this.func = func;
+            this.declared = declared;
+            hostVars.addAll(func.shapeParams());
+        }
+
+        HostStep host(Stmt s, List<LetStmt> lets) {
+            return switch (s) {
+                case Block b -> new HostStep.Sequence(b.stmts().stream().map(x -> host(x, lets)).toList());
+                case LetStmt l -> {
+                    hostVars.add(l.var());
+                    List<LetStmt> inner = new ArrayList<>(lets);
+                    inner.add(l);
+                    yield new HostStep.Let(l.var(), l.value(), host(l.body(), inner));
+                }
+                case IfThenElse i -> new HostStep.If(i.cond(), host(i.then(), lets), i.otherwise() == null ? null : host(i.otherwise(), lets));
+                case Allocate a -> {
+                    MemoryScope scope = declared.get(a.buffer().name());
+                    if (scope != null && scope != MemoryScope.GLOBAL)
+                        throw new TesseraUserError("set_scope(" + a.buffer().name() + ", " + scope.name().toLowerCase() + "): "
+                                + a.buffer().name() + " is computed at root, so every block reads it and it lives in global memory; "
+                                + "compute_at it inside a block loop (shared) or a thread loop (local) of its consumer");
+                    globals.add(a.buffer());
+                    yield new HostStep.Allocate(a.buffer(), a.size(), host(a.body(), lets));
+                }
+                case For f -> new HostStep.Launch(kernel(s, lets));
+                case Store st -> new HostStep.Launch(kernel(s, lets));
+                case Prefetch p -> new HostStep.Sequence(List.of());
+                case Barrier b -> throw new IllegalStateException("barriers are inserted into kernels after the split");
+                case Provide p -> throw new IllegalStateException("the device split runs after storage flattening");
+                case Realize r -> throw new IllegalStateException("the device split runs after storage flattening");
+            };
+        }
+
+        GpuKernel kernel(Stmt root, List<LetStmt> lets) {
+            Launch launch = new Launch();
+            launch.scan(root, false, Set.of(), null);
+            boolean hasBlocks = launch.grid[0] != null || launch.grid[1] != null || launch.grid[2] != null;
+            if (!hasBlocks && !launch.hasThreads())
+                throw new TesseraUserError("the loops that compute " + storedNames(root) + " are not bound to GPU blocks or threads; "
+                        + "on a GPU target every stage computed at root needs bind(axis, \"blockIdx.x\") and bind(axis, \"threadIdx.x\") "
+                        + "on its loops, or gpu_tile");
+            Map<BufferRef, GpuKernel.ScopedBuffer> scratch = new IdentityHashMap<>();
+            List<GpuKernel.ScopedBuffer> scratchOrder = new ArrayList<>();
+            Stmt body = launch.rewrite(root, Set.of(), scratch, scratchOrder);
+            for (int i = lets.size() - 1; i >= 0; i--) body = new LetStmt(lets.get(i).var(), lets.get(i).value(), body);
+
+            Set<BufferRef> used = new LinkedHashSet<>();
+            Set<Var> vars = new HashSet<>();
+            new StmtVisitor() {
+                @Override public void visit(Stmt s) {
+                    if (s instanceof Store st) used.add(st.buffer());
+                    super.visit(s);
+                }
+                @Override public void visit(Expr e) {
+                    if (e instanceof Load l) used.add(l.buffer());
+                    if (e instanceof Var v) vars.add(v);
+                    super.visit(e);
+                }
+            }.visit(body);
+            List<BufferRef> buffers = new ArrayList<>();
+            for (LoweredFunc.BufferParam p : func.buffers()) if (used.contains(p.buffer())) buffers.add(p.buffer());
+            for (BufferRef g : globals) if (used.contains(g)) buffers.add(g);
+            List<Var> shapes = func.shapeParams().stream().filter(vars::contains).toList();
+            List<Expr> grid = new ArrayList<>();
+            for (int d = 0; d < 3; d++) grid.add(launch.grid[d] == null ? Te.c(1) : launch.grid[d]);
+            List<Long> block = List.of(launch.block[0], launch.block[1], launch.block[2]);
+            GpuKernel k = new GpuKernel(func.name() + "_kernel" + kernels.size(), buffers, shapes, grid, block, scratchOrder, body);
+            kernels.add(k);
+            return k;
+        }
+
+        /** The grid and block of one kernel, and the rewrite of its body once they are known. */
+        final class Launch {
+            final Expr[] grid = new Expr[3];
+            final String[] gridLoop = new String[3];
+            final long[] block = {1, 1, 1};
+
+            boolean hasThreads() { return block[0] > 1 || block[1] > 1 || block[2] > 1 || anyThreadLoop; }
+            boolean anyThreadLoop;
+
+            /** Checks the loop structure and sizes the launch. {@code inside} names the first non-block loop around {@code s}. */
+            void scan(Stmt s, boolean underThread, Set<Integer> threadDims, String inside) {
+                switch (s) {
+                    case For f when f.kind().isGpuBlock() -> {
+                        int d = f.kind().gpuDimension();
+                        String where = "loop " + f.var().name() + " (bound to " + f.kind().threadTag() + ")";
+                        if (inside != null)
+                            throw new TesseraUserError(where + " runs inside loop " + inside + "; the loops bound to blocks must be the outermost "
+                                    + "loops of a stage computed at root (reorder them outermost, or bind " + inside + " to a block index too)");
+                        if (grid[d] != null)
+                            throw new TesseraUserError(where + ": loop " + gridLoop[d] + " of the same kernel is already bound to "
+                                    + f.kind().threadTag() + "; a stage computed inside a block loop runs within that block: bind its loops to threads");
+                        for (Var v : Exprs.vars(f.extent()))
+                            if (!hostVars.contains(v))
+                                throw new TesseraUserError(where + ": its extent " + f.extent() + " depends on " + v.name()
+                                        + ", which only the kernel knows; the grid must be known at launch (bind loops whose extent depends on the shape only)");
+                        if (!Exprs.vars(f.min()).stream().allMatch(v -> hostVars.contains(v) || isBlockLoopVar(v)))
+                            throw new IllegalStateException(where + ": its start depends on kernel values: " + f.min());
+                        grid[d] = f.extent();
+                        gridLoop[d] = f.var().name();
+                        blockLoopVars.add(f.var());
+                        scan(f.body(), underThread, threadDims, inside);
+                    }
+                    case For f when f.kind().isGpuThread() -> {
+                        int d = f.kind().gpuDimension();
+                        String where = "loop " + f.var().name() + " (bound to " + f.kind().threadTag() + ")";
+                        if (threadDims.contains(d))
+                            throw new TesseraUserError(where + " runs inside another loop bound to " + f.kind().threadTag()
+                                    + "; nested thread loops need different dimensions (threadIdx.x, threadIdx.y, threadIdx.z)");
+                        Long n = Exprs.constInt(f.extent());
+                        if (n == null)
+                            throw new TesseraUserError(where + ": its extent " + f.extent() + " is not a constant; the threads of a block are fixed at launch: "
+                                    + "split the loop by a constant factor and bind the inner loop");
+                        block[d] = Math.max(block[d], n);
+                        anyThreadLoop = true;
+                        Set<Integer> dims = new HashSet<>(threadDims);
+                        dims.add(d);
+                        scan(f.body(), true, dims, inside == null ? f.var().name() : inside);
+                    }
+                    case For f -> scan(f.body(), underThread, threadDims, inside == null ? f.var().name() : inside);
+                    case LetStmt l -> scan(l.body(), underThread, threadDims, inside);
+                    case IfThenElse i -> {
+                        scan(i.then(), underThread, threadDims, inside);
+                        if (i.otherwise() != null) scan(i.otherwise(), underThread, threadDims, inside);
+                    }
+                    case Block b -> b.stmts().forEach(x -> scan(x, underThread, threadDims, inside));
+                    case Allocate a -> {
+                        underThreadLoop.put(a.buffer(), underThread);
+                        scan(a.body(), underThread, threadDims, inside);
+                    }
+                    case Store st -> {}
+                    case Prefetch p -> {}
+                    case Barrier b -> {}
+                    case Provide p -> throw new IllegalStateException("the device split runs after storage flattening");
+                    case Realize r -> throw new IllegalStateException("the device split runs after storage flattening");
+                }
+            }
+
+            final Set<Var> blockLoopVars = new HashSet<>();
+            final Map<BufferRef, Boolean> underThreadLoop = new IdentityHashMap<>();
+
+            boolean isBlockLoopVar(Var v) { return blockLoopVars.contains(v); }
+
+            /**
+             * Hoists the kernel's scratch arrays out of the body and guards the writes to memory
+             * that threads share where the enclosing loops do not tell the threads apart.
+             */
+            Stmt rewrite(Stmt s, Set<Integer> threadDims, Map<BufferRef, GpuKernel.ScopedBuffer> scratch, List<GpuKernel.ScopedBuffer> order) {
+                return switch (s) {
+                    case For f -> {
+                        Set<Integer> dims = threadDims;
+                        if (f.kind().isGpuThread()) {
+                            dims = new HashSet<>(threadDims);
+                            dims.add(f.kind().gpuDimension());
+                        }
+                        Stmt body = rewrite(f.body(), dims, scratch, order);
+                        yield body == f.body() ? f : new For(f.var(), f.min(), f.extent(), f.kind(), body);
+                    }
+                    case LetStmt l -> {
+                        Stmt body = rewrite(l.body(), threadDims, scratch, order);
+                        yield body == l.body() ? l : new LetStmt(l.var(), l.value(), body);
+                    }
+                    case IfThenElse i -> new IfThenElse(i.cond(), rewrite(i.then(), threadDims, scratch, order),
+                            i.otherwise() == null ? null : rewrite(i.otherwise(), threadDims, scratch, order));
+                    case Block b -> Block.of(b.stmts().stream().map(x -> rewrite(x, threadDims, scratch, order)).toList());
+                    case Allocate a -> {
+                        GpuKernel.ScopedBuffer sb = scoped(a);
+                        scratch.put(a.buffer(), sb);
+                        order.add(sb);
+                        yield rewrite(a.body(), threadDims, scratch, order);
+                    }
+                    case Store st -> {
+                        GpuKernel.ScopedBuffer sb = scratch.get(st.buffer());
+                        if (sb != null && sb.scope() == MemoryScope.LOCAL) yield st;
+                        Expr oneThread = null;
+                        for (int d = 0; d < 3; d++) {
+                            if (block[d] <= 1 || threadDims.contains(d)) continue;
+                            Expr c = Te.eq(GpuIndex.thread(d), Te.c(0));
+                            oneThread = oneThread == null ? c : Te.and(oneThread, c);
+                        }
+                        yield oneThread == null ? st : new IfThenElse(oneThread, st, null);
+                    }
+                    case Prefetch p -> Block.of(List.of()); // GPU caches need no hints here
+                    case Barrier b -> b;
+                    case Provide p -> throw new IllegalStateException("the device split runs after storage flattening");
+                    case Realize r -> throw new IllegalStateException("the device split runs after storage flattening");
+                };
+            }
+
+            GpuKernel.ScopedBuffer scoped(Allocate a) {
+                String name = a.buffer().name();
+                boolean underThread = underThreadLoop.getOrDefault(a.buffer(), false);
+                MemoryScope scope = declared.get(name);
+                if (scope == MemoryScope.GLOBAL)
+                    throw new TesseraUserError("set_scope(" + name + ", global): " + name + " is computed inside a kernel, once per block or thread; "
+                            + "global memory needs compute_root (or use shared or local)");
+                if (scope == MemoryScope.SHARED && underThread)
+                    throw new TesseraUserError("set_scope(" + name + ", shared): " + name + " is computed inside a thread loop, once per thread; "
+                            + "shared memory is one copy per block: compute_at it at a loop bound to a block index (or a serial loop outside the thread loops)");
+                if (scope == null) scope = underThread || !hasThreads() ? MemoryScope.LOCAL : MemoryScope.SHARED;
+                Long n = Exprs.constInt(a.size());
+                if (n == null)
+                    throw new TesseraUserError(name + " is staged in " + scope.name().toLowerCase() + " memory with a size that depends on the shape ("
+                            + a.size() + "); GPU scratch arrays have a constant size: split its consumer's loops by constant factors so its tile is constant");
+                return new GpuKernel.ScopedBuffer(a.buffer(), scope, Math.max(1, n));
+            }
+        }
+
+        private static String storedNames(Stmt s) {
+            Set<String> names = new LinkedHashSet<>();
+            new StmtVisitor() {
+                @Override public void visit(Stmt x) {
+                    if (x instanceof Store st) names.add(st.buffer().name());
+                    super.visit(x);
+                }
+            }.visit(s);
+            return String.join(", ", names);
+        }
+    }
+}
