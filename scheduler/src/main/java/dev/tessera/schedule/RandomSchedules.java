@@ -89,7 +89,7 @@ public final class RandomSchedules {
      * Loops of {@code c} where {@code st} can be computed: outside any vectorized loop, and enclosing
      * every stage that reads {@code st} (through inlined stages), so no reader is left outside.
      */
-    private static List<LoopAxis> legalLevels(Schedule s, Stage st, Stage c) {
+    static List<LoopAxis> legalLevels(Schedule s, Stage st, Stage c) {
         List<LoopAxis> leaves = c.leafAxes();
         int deepest = leaves.size();
         for (int i = 0; i < leaves.size(); i++)

@@ -52,9 +52,14 @@ public final class SplitHostDevice {
 
     public static DeviceProgram apply(LoweredFunc f, Schedule schedule) {
         Map<String, MemoryScope> declared = new HashMap<>();
-        for (Stage st : schedule.stages())
-            if (st.scope() != null) for (Tensor t : st.op().outputs()) declared.put(t.name(), MemoryScope.of(st.scope()));
-        Splitter s = new Splitter(f, declared);
+        Set<String> scalars = new HashSet<>();
+        for (Stage st : schedule.stages()) {
+            for (Tensor t : st.op().outputs()) {
+                if (st.scope() != null) declared.put(t.name(), MemoryScope.of(st.scope()));
+                if (st.op().axes().isEmpty()) scalars.add(t.name());
+            }
+        }
+        Splitter s = new Splitter(f, declared, scalars);
         HostStep host = s.host(f.body(), List.of());
         return new DeviceProgram(f, host, s.kernels);
     }
@@ -66,9 +71,12 @@ public final class SplitHostDevice {
         final List<BufferRef> globals = new ArrayList<>();
         final Set<Var> hostVars = new HashSet<>();
 
-        Splitter(LoweredFunc func, Map<String, MemoryScope> declared) {
+        final Set<String> scalars;
+
+        Splitter(LoweredFunc func, Map<String, MemoryScope> declared, Set<String> scalars) {
             this.func = func;
             this.declared = declared;
+            this.scalars = scalars;
             hostVars.addAll(func.shapeParams());
         }
 
@@ -104,8 +112,9 @@ public final class SplitHostDevice {
             Launch launch = new Launch();
             launch.scan(root, false, Set.of(), null);
             boolean hasBlocks = launch.grid[0] != null || launch.grid[1] != null || launch.grid[2] != null;
-            if (!hasBlocks && !launch.hasThreads())
-                throw new TesseraUserError("the loops that compute " + storedNames(root) + " are not bound to GPU blocks or threads; "
+            // A stage with no spatial loop (a scalar) has nothing to spread over threads: one thread computes it.
+            if (!hasBlocks && !launch.hasThreads() && !scalars.containsAll(storedNames(root)))
+                throw new TesseraUserError("the loops that compute " + String.join(", ", storedNames(root)) + " are not bound to GPU blocks or threads; "
                         + "on a GPU target every stage computed at root needs bind(axis, \"blockIdx.x\") and bind(axis, \"threadIdx.x\") "
                         + "on its loops, or gpu_tile");
             Map<BufferRef, GpuKernel.ScopedBuffer> scratch = new IdentityHashMap<>();
@@ -275,7 +284,7 @@ public final class SplitHostDevice {
             }
         }
 
-        private static String storedNames(Stmt s) {
+        private static Set<String> storedNames(Stmt s) {
             Set<String> names = new LinkedHashSet<>();
             new StmtVisitor() {
                 @Override public void visit(Stmt x) {
@@ -283,7 +292,7 @@ public final class SplitHostDevice {
                     super.visit(x);
                 }
             }.visit(s);
-            return String.join(", ", names);
+            return names;
         }
     }
 }
