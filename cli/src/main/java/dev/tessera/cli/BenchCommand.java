@@ -41,9 +41,11 @@ final class BenchCommand implements Runnable {
         long[] shape = options.shapeArgs();
         DType dtype = options.dtype();
         OperatorInstance inst = op.build(shape, dtype);
-        Schedule s = options.schedule(inst, "best");
-        KernelRunner.Result r = KernelRunner.run(op.name(), inst, s, Math.max(0, warmup), Math.max(1, repeats));
-        double jitMs = jitRepeats > 0 ? KernelRunner.jitLatencyMs(op.name(), s, jitRepeats) : Double.NaN;
+        String defaultMode = options.isGpu() ? "default" : "best"; // the tuning logs are the CPU's
+        Schedule s = options.schedule(inst, defaultMode);
+        Target device = options.targetDevice();
+        KernelRunner.Result r = KernelRunner.run(op.name(), inst, s, device, Math.max(0, warmup), Math.max(1, repeats));
+        double jitMs = jitRepeats > 0 ? KernelRunner.jitLatencyMs(op.name(), s, device, jitRepeats) : Double.NaN;
         double flops = op.flops(shape), bytes = op.bytes(shape, dtype);
         double gflops = flops / (r.medianMs() * 1e6);
         double gbps = bytes / (r.medianMs() * 1e6);
@@ -57,8 +59,9 @@ final class BenchCommand implements Runnable {
             op.attributeValues().forEach(attrs::put);
             o.put("target", options.target);
             o.put("cpu", Target.host().cpu());
+            if (device.isGpu()) o.put("device", device.cpu());
             o.put("threads", ParallelRuntime.threads());
-            o.put("schedule", options.scheduleMode("best"));
+            o.put("schedule", options.scheduleMode(defaultMode));
             o.put("median_ms", r.medianMs());
             o.put("min_ms", r.minMs());
             o.put("max_ms", r.maxMs());
@@ -71,8 +74,9 @@ final class BenchCommand implements Runnable {
             if (!Double.isNaN(jitMs)) o.put("jit_ms", jitMs);
             System.out.println(o.toString());
         } else {
-            System.out.printf("%s %s %s on %s (%d threads), schedule %s%n", op.describe(), Arrays.toString(shape), dtype, Target.host().cpu(),
-                    ParallelRuntime.threads(), options.scheduleMode("best"));
+            System.out.printf("%s %s %s on %s, schedule %s%n", op.describe(), Arrays.toString(shape), dtype,
+                    device.isGpu() ? device.cpu() + " (" + device.kind() + ", device time)" : device.cpu() + " (" + ParallelRuntime.threads() + " threads)",
+                    options.scheduleMode(defaultMode));
             System.out.printf("  median %.3f ms   (min %.3f, max %.3f over %d runs)%n", r.medianMs(), r.minMs(), r.maxMs(), r.repeats());
             if (flops > 0) System.out.printf("  %.1f GFLOP/s%n", gflops);
             System.out.printf("  %.1f GB/s%n", gbps);

@@ -5,7 +5,10 @@ import dev.tessera.ir.DType;
 import dev.tessera.ops.Operator;
 import dev.tessera.ops.OperatorInstance;
 import dev.tessera.ops.Operators;
+import dev.tessera.schedule.GpuSchedules;
 import dev.tessera.schedule.Schedule;
+import dev.tessera.target.Backend;
+import dev.tessera.target.Target;
 import dev.tessera.schedule.Step;
 import dev.tessera.schedule.TraceJson;
 import java.io.IOException;
@@ -46,8 +49,19 @@ final class KernelOptions {
             description = "A value for one knob of the tunable schedule, e.g. --knob tile_rows=6 (repeatable; see `tessera ops OP`); implies --schedule tuned.")
     Map<String, Long> knobs = new LinkedHashMap<>();
 
-    @Option(names = "--target", defaultValue = "llvm", description = "Target: llvm (the host CPU).")
+    @Option(names = "--target", defaultValue = "llvm",
+            description = "Target: llvm (the host CPU), cuda (NVIDIA GPUs: CUDA C), opencl (any OpenCL device; TESSERA_OPENCL_DEVICE picks one).")
     String target;
+
+    /** Whether --target names a GPU backend. */
+    boolean isGpu() { return target.equals("cuda") || target.equals("opencl"); }
+
+    /** The device to compile for: this CPU, or the GPU backend's device (a typical one where none is present). */
+    Target targetDevice() {
+        checkTarget();
+        if (!isGpu()) return Target.host();
+        return Backend.byName(target).defaultTarget().orElseThrow();
+    }
 
     /** The operator with the given attributes. */
     Operator operator() { return Operators.get(op).withAttributes(attributes); }
@@ -73,6 +87,9 @@ final class KernelOptions {
     /** The schedule asked for, with the command's default mode; where it came from goes to stderr for best. */
     Schedule schedule(OperatorInstance inst, String commandDefault) {
         String mode = scheduleMode(commandDefault);
+        if (isGpu() && (mode.equals("best") || mode.equals("tuned")))
+            throw new TesseraUserError("--schedule " + mode + " is for the CPU (its tuning logs and knobs are the CPU's); on --target " + target
+                    + " use --schedule default (blocks and threads bound automatically), naive, or a JSON trace file");
         if (mode.equals("best")) {
             if (!knobs.isEmpty()) throw new TesseraUserError("--knob sets the tunable schedule's knobs; it cannot be combined with --schedule best");
             var choice = TuningLogsLookup.choose(operator(), inst, dtype(), logs, System.err);
@@ -89,7 +106,10 @@ final class KernelOptions {
         if (!knobs.isEmpty() && !mode.equals("default") && !mode.equals("tuned"))
             throw new TesseraUserError("--knob sets the tunable schedule's knobs; it cannot be combined with --schedule " + mode);
         switch (knobs.isEmpty() ? mode : "tuned") {
-            case "default" -> operator().applyDefaultSchedule(s);
+            case "default" -> {
+                if (isGpu()) GpuSchedules.applyDefault(s);
+                else operator().applyDefaultSchedule(s);
+            }
             case "tuned" -> operator().applyTunedSchedule(s, shapeArgs(), knobs);
             case "naive" -> {}
             default -> {
@@ -108,7 +128,7 @@ final class KernelOptions {
     }
 
     void checkTarget() {
-        if (!target.equals("llvm"))
-            throw new TesseraUserError("unknown target '" + target + "'; available targets: llvm");
+        if (!target.equals("llvm") && !isGpu())
+            throw new TesseraUserError("unknown target '" + target + "'; available targets: llvm, cuda, opencl");
     }
 }

@@ -9,6 +9,8 @@ import dev.tessera.target.CompiledKernel;
 import dev.tessera.target.HostBuffer;
 import dev.tessera.target.KernelArguments;
 import dev.tessera.target.Target;
+import dev.tessera.target.gpu.DeviceRuntime;
+import dev.tessera.target.gpu.GpuCompiledKernel;
 import dev.tessera.target.Kernels;
 import java.util.Arrays;
 import java.util.List;
@@ -26,21 +28,33 @@ final class KernelRunner {
     private KernelRunner() {}
 
     static Result run(String name, OperatorInstance inst, Schedule schedule, int warmup, int repeats) {
+        return run(name, inst, schedule, Target.host(), warmup, repeats);
+    }
+
+    /**
+     * Compiles for {@code target}, times, and checks against the reference. On a GPU the time is the
+     * device's (events around the launches, on buffers already in device memory); the check runs a
+     * whole call, copies included.
+     */
+    static Result run(String name, OperatorInstance inst, Schedule schedule, Target target, int warmup, int repeats) {
         long t0 = System.nanoTime();
-        CompiledKernel kernel = Kernels.compile(schedule, name, Target.host());
+        CompiledKernel kernel = Kernels.compile(schedule, name, target);
         double compileMs = (System.nanoTime() - t0) / 1e6;
 
         KernelArguments arguments = KernelArguments.seeded(inst.inputs(), inst.outputs());
         Map<Tensor, TensorValue> inputs = arguments.inputValues();
         List<HostBuffer> args = arguments.buffers();
         try {
-            for (int i = 0; i < warmup; i++) kernel.call(args);
-            double[] times = new double[repeats];
-            for (int i = 0; i < repeats; i++) {
-                long s = System.nanoTime();
-                kernel.call(args);
-                times[i] = (System.nanoTime() - s) / 1e6;
+            double[] times = kernel instanceof GpuCompiledKernel gpu ? deviceTimes(gpu, args, warmup, repeats) : new double[repeats];
+            if (!(kernel instanceof GpuCompiledKernel)) {
+                for (int i = 0; i < warmup; i++) kernel.call(args);
+                for (int i = 0; i < repeats; i++) {
+                    long s = System.nanoTime();
+                    kernel.call(args);
+                    times[i] = (System.nanoTime() - s) / 1e6;
+                }
             }
+            if (kernel instanceof GpuCompiledKernel) kernel.call(args); // the outputs the check reads
             Arrays.sort(times);
             double median = repeats % 2 == 1 ? times[repeats / 2] : (times[repeats / 2 - 1] + times[repeats / 2]) / 2;
 
@@ -67,12 +81,36 @@ final class KernelRunner {
         }
     }
 
+    /** Device milliseconds of each timed run, inputs copied to the device once beforehand. */
+    private static double[] deviceTimes(GpuCompiledKernel kernel, List<HostBuffer> args, int warmup, int repeats) {
+        long[] shapes = kernel.signature().check(args);
+        var runtime = kernel.runtime();
+        List<DeviceRuntime.DeviceBuffer> device = new java.util.ArrayList<>();
+        try {
+            for (HostBuffer b : args) {
+                DeviceRuntime.DeviceBuffer d = runtime.allocate(Math.max(1, b.segment().byteSize()));
+                device.add(d);
+                if (b.segment().byteSize() > 0) runtime.copyToDevice(b.segment(), d);
+            }
+            for (int i = 0; i < warmup; i++) kernel.timeOnDevice(device, shapes);
+            double[] times = new double[repeats];
+            for (int i = 0; i < repeats; i++) times[i] = kernel.timeOnDevice(device, shapes);
+            return times;
+        } finally {
+            for (DeviceRuntime.DeviceBuffer d : device) d.close();
+        }
+    }
+
     /** Median milliseconds from schedule to callable kernel (lower, generate, optimize, JIT), bypassing the compile cache. */
     static double jitLatencyMs(String name, Schedule schedule, int repeats) {
+        return jitLatencyMs(name, schedule, Target.host(), repeats);
+    }
+
+    static double jitLatencyMs(String name, Schedule schedule, Target target, int repeats) {
         double[] t = new double[repeats];
         for (int i = 0; i < repeats; i++) {
             long s = System.nanoTime();
-            Kernels.compileUncached(schedule, name, Target.host());
+            Kernels.compileUncached(schedule, name, target);
             t[i] = (System.nanoTime() - s) / 1e6;
         }
         Arrays.sort(t);

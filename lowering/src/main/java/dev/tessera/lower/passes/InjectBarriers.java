@@ -45,6 +45,8 @@ public final class InjectBarriers {
         Stmt sync(Stmt s) {
             return switch (s) {
                 case For f when f.kind().isGpuThread() -> f;
+                // A block "loop" is one block's index, not a loop: nothing follows an iteration.
+                case For f when f.kind().isGpuBlock() -> new For(f.var(), f.min(), f.extent(), f.kind(), sync(f.body()));
                 case For f -> {
                     Stmt body = sync(f.body());
                     Access a = access(body);

@@ -243,8 +243,15 @@ public final class SplitHostDevice {
                     case Block b -> Block.of(b.stmts().stream().map(x -> rewrite(x, threadDims, scratch, order)).toList());
                     case Allocate a -> {
                         GpuKernel.ScopedBuffer sb = scoped(a);
-                        scratch.put(a.buffer(), sb);
-                        order.add(sb);
+                        // Loop partitioning copies bodies, so one buffer can be allocated in several places: declare it once.
+                        GpuKernel.ScopedBuffer seen = scratch.get(a.buffer());
+                        if (seen == null) {
+                            scratch.put(a.buffer(), sb);
+                            order.add(sb);
+                        } else if (sb.elements() > seen.elements()) {
+                            scratch.put(a.buffer(), sb);
+                            order.set(order.indexOf(seen), sb);
+                        }
                         yield rewrite(a.body(), threadDims, scratch, order);
                     }
                     case Store st -> {

@@ -71,6 +71,7 @@ class OpenClDifferentialTest {
             long[] shape = shapes.get(symbolic ? 0 : variant);
             OperatorInstance inst = symbolic ? op.buildSymbolic(shape) : op.build(shape);
             Schedule s = RandomGpuSchedules.sample(inst.outputs(), seed);
+            if (Boolean.getBoolean("tessera.gpu.differential.trace")) System.err.println(name + " seed " + seed + " " + TraceJson.write(s.trace()));
             CompiledKernel k;
             try {
                 k = backend.compile(s, name, target);

@@ -1,0 +1,137 @@
+package dev.tessera.target.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.TesseraUserError;
+import dev.tessera.dsl.Te;
+import dev.tessera.dsl.Tensor;
+import dev.tessera.ir.DType;
+import dev.tessera.lower.Lower;
+import dev.tessera.lower.device.DeviceProgram;
+import dev.tessera.lower.device.GpuKernel;
+import dev.tessera.lower.device.MemoryScope;
+import dev.tessera.schedule.Schedule;
+import dev.tessera.schedule.Stage;
+import dev.tessera.target.Target;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** GPU lowering as a user sees it: launch shapes, memory scopes, barriers in the source, and the errors for schedules a GPU cannot run. */
+class GpuLoweringTest {
+    static final Target SMALL_GPU = new Target("opencl", "test GPU", "", 128, 4,
+            new Target.GpuLimits("OpenCL C 1.2", 256, List.of(256L, 256L, 64L), List.of(65535L, 65535L, 65535L), 16 * 1024, 32));
+
+    /** C = A * B with a 16 x 16 shared tile of B staged per block. */
+    static Schedule tiledMatmul(int n, boolean stageB) {
+        Tensor a = Te.placeholder("A", DType.F32, Te.c(n), Te.c(n));
+        Tensor b = Te.placeholder("B", DType.F32, Te.c(n), Te.c(n));
+        var k = Te.reduceAxis("k", n);
+        Tensor c = Te.compute("C", List.of(Te.c(n), Te.c(n)), List.of("i", "j"),
+                v -> Te.sum(a.at(v.get(0), k.var()).mul(b.at(k.var(), v.get(1))), k));
+        Schedule s = Schedule.create(c);
+        Stage cs = s.stage(c);
+        Stage.Tiles t = cs.gpuTile("i", "j", 16, 16);
+        if (stageB) {
+            Stage bc = s.cacheRead(b, cs);
+            Stage.Parts kp = cs.split("k", 16);
+            bc.computeAt(cs, kp.outer());
+            Stage.Parts p = bc.split(bc.fuse(bc.leafAxes().get(0), bc.leafAxes().get(1)), 256);
+            bc.bind(p.inner(), "threadIdx.x");
+        }
+        return s;
+    }
+
+    @Test
+    void gpuTileMakesTheGridAndTheBlock() {
+        DeviceProgram p = Lower.lowerForGpu(tiledMatmul(64, false), "mm");
+        assertEquals(1, p.kernels().size());
+        GpuKernel k = p.kernels().get(0);
+        assertEquals(List.of(16L, 16L, 1L), k.block());
+        assertEquals("[4, 4, 1]", k.grid().toString());
+    }
+
+    @Test
+    void aTileStagedPerBlockIsSharedAndFencedByBarriers() {
+        DeviceProgram p = Lower.lowerForGpu(tiledMatmul(64, true), "mm");
+        GpuKernel k = p.kernels().get(0);
+        assertEquals(MemoryScope.SHARED, k.scratch().get(0).scope());
+        assertEquals(256 * 4, k.sharedBytes());
+        String cuda = new CudaSource().generate(p), opencl = new OpenClSource().generate(p);
+        assertTrue(cuda.contains("__shared__ float B_cache[256];"), cuda);
+        assertTrue(cuda.contains("__syncthreads();"), cuda);
+        assertTrue(opencl.contains("__local float B_cache[256];"), opencl);
+        assertTrue(opencl.contains("barrier(CLK_LOCAL_MEM_FENCE);"), opencl);
+        // One barrier after the tile is loaded, one before the next iteration overwrites it.
+        assertEquals(2, cuda.split("__syncthreads\\(\\);", -1).length - 1, cuda);
+    }
+
+    @Test
+    void aBlockLargerThanTheDeviceAllowsNamesTheLimit() {
+        Tensor a = Te.placeholder("A", DType.F32, Te.c(1024));
+        Tensor b = Te.compute("B", List.of(Te.c(1024)), List.of("i"), v -> a.at(v.get(0)).add(1f));
+        Schedule s = Schedule.create(b);
+        s.stage(b).gpuTile("i", 512);
+        DeviceProgram p = Lower.lowerForGpu(s, "add1");
+        TesseraUserError e = assertThrows(TesseraUserError.class, () -> LaunchLimits.check(p, SMALL_GPU));
+        assertTrue(e.getMessage().contains("512 threads per block") && e.getMessage().contains("limit of 256 threads per block"), e.getMessage());
+    }
+
+    @Test
+    void sharedMemoryBeyondTheDeviceNamesTheLimit() {
+        DeviceProgram p = Lower.lowerForGpu(tiledMatmul(64, true), "mm");
+        Target tiny = new Target("opencl", "tiny", "", 128, 1,
+                new Target.GpuLimits("OpenCL C 1.2", 256, List.of(256L, 256L, 64L), List.of(65535L, 65535L, 65535L), 512, 1));
+        TesseraUserError e = assertThrows(TesseraUserError.class, () -> LaunchLimits.check(p, tiny));
+        assertTrue(e.getMessage().contains("1024 bytes in shared memory") && e.getMessage().contains("limit of 512 bytes"), e.getMessage());
+    }
+
+    @Test
+    void aStageWithoutBindingsSaysHowToBindIt() {
+        Tensor a = Te.placeholder("A", DType.F32, Te.c(64));
+        Tensor b = Te.compute("B", List.of(Te.c(64)), List.of("i"), v -> a.at(v.get(0)).add(1f));
+        TesseraUserError e = assertThrows(TesseraUserError.class, () -> Lower.lowerForGpu(Schedule.create(b), "add1"));
+        assertTrue(e.getMessage().contains("not bound to GPU blocks or threads") && e.getMessage().contains("gpu_tile"), e.getMessage());
+    }
+
+    @Test
+    void blockLoopsInsideASerialLoopAreRejected() {
+        Tensor a = Te.placeholder("A", DType.F32, Te.c(64), Te.c(64));
+        Tensor b = Te.compute("B", List.of(Te.c(64), Te.c(64)), List.of("i", "j"), v -> a.at(v.get(0), v.get(1)).add(1f));
+        Schedule s = Schedule.create(b);
+        s.stage(b).bind("j", "blockIdx.x");
+        TesseraUserError e = assertThrows(TesseraUserError.class, () -> Lower.lowerForGpu(s, "add1"));
+        assertTrue(e.getMessage().contains("runs inside loop i") && e.getMessage().contains("outermost"), e.getMessage());
+    }
+
+    @Test
+    void bindingErrorsListWhatIsLegal() {
+        Tensor a = Te.placeholder("A", DType.F32, Te.c(64));
+        var k = Te.reduceAxis("k", 64);
+        Tensor s = Te.compute("S", List.of(Te.c(1)), List.of("i"), v -> Te.sum(a.at(k.var()), k));
+        Schedule sch = Schedule.create(s);
+        TesseraUserError bad = assertThrows(TesseraUserError.class, () -> sch.stage(s).bind("i", "threadIdx.w"));
+        assertTrue(bad.getMessage().contains("legal: blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x"), bad.getMessage());
+        TesseraUserError red = assertThrows(TesseraUserError.class, () -> sch.stage(s).bind("k", "threadIdx.x"));
+        assertTrue(red.getMessage().contains("reduction axis") && red.getMessage().contains("rfactor"), red.getMessage());
+        sch.stage(s).bind("i", "blockIdx.x");
+        TesseraUserError twice = assertThrows(TesseraUserError.class, () -> sch.stage(s).bind("i", "threadIdx.x"));
+        assertTrue(twice.getMessage().contains("already bound to blockIdx.x"), twice.getMessage());
+        TesseraUserError scope = assertThrows(TesseraUserError.class, () -> sch.stage(s).setScope("shared"));
+        assertTrue(scope.getMessage().contains("is an output"), scope.getMessage());
+    }
+
+    @Test
+    void sharedScopeInsideAThreadLoopIsRejected() {
+        Tensor a = Te.placeholder("A", DType.F32, Te.c(64));
+        Tensor b = Te.compute("B", List.of(Te.c(64)), List.of("i"), v -> a.at(v.get(0)).mul(2f));
+        Tensor c = Te.compute("C", List.of(Te.c(64)), List.of("i"), v -> b.at(v.get(0)).add(1f));
+        Schedule s = Schedule.create(c);
+        Stage.Parts p = s.stage(c).gpuTile("i", 32);
+        s.stage(b).computeAt(s.stage(c), p.inner());
+        s.stage(b).setScope("shared");
+        TesseraUserError e = assertThrows(TesseraUserError.class, () -> Lower.lowerForGpu(s, "f"));
+        assertTrue(e.getMessage().contains("inside a thread loop") && e.getMessage().contains("block index"), e.getMessage());
+    }
+}
