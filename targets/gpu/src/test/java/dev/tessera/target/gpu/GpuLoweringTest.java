@@ -36,9 +36,12 @@ class GpuLoweringTest {
         if (stageB) {
             Stage bc = s.cacheRead(b, cs);
             Stage.Parts kp = cs.split("k", 16);
+            cs.reorder(t.xOuter(), t.yOuter(), kp.outer(), t.xInner(), t.yInner(), kp.inner());
             bc.computeAt(cs, kp.outer());
-            Stage.Parts p = bc.split(bc.fuse(bc.leafAxes().get(0), bc.leafAxes().get(1)), 256);
+            // The 16 x 16 tile is loaded by the consumer's 16 x 16 threads, one element each.
+            Stage.Parts p = bc.split(bc.fuse(bc.leafAxes().get(0), bc.leafAxes().get(1)), 16);
             bc.bind(p.inner(), "threadIdx.x");
+            bc.bind(p.outer(), "threadIdx.y");
         }
         return s;
     }
