@@ -79,6 +79,28 @@ class CliTest {
         assertTrue(r.out().contains("<16 x float>"), r.out());
     }
 
+    @Test void sourcePrintsCudaAndOpenClKernels() {
+        Run cuda = tessera("source", "matmul", "--shape", "64,64,64", "--target", "cuda");
+        assertEquals(0, cuda.exit(), cuda.err());
+        assertTrue(cuda.out().contains("extern \"C\" __global__ void matmul_kernel0("), cuda.out());
+        assertTrue(cuda.out().contains("blockIdx.x") && cuda.out().contains("threadIdx.x"), cuda.out());
+        Run opencl = tessera("source", "softmax", "--shape", "64,128", "--target", "opencl");
+        assertEquals(0, opencl.exit(), opencl.err());
+        assertTrue(opencl.out().contains("__kernel void softmax_kernel0(") && opencl.out().contains("get_group_id(0)"), opencl.out());
+        Run best = tessera("source", "add", "--shape", "8,8", "--target", "cuda", "--schedule", "best");
+        assertEquals(2, best.exit());
+        assertTrue(best.err().contains("--schedule best is for the CPU"), best.err());
+    }
+
+    @Test void benchRunsOnOpenClWhereADeviceIsPresent() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.tessera.target.opencl.OpenClRuntime.unavailableReason().isEmpty(),
+                () -> "no OpenCL device: " + dev.tessera.target.opencl.OpenClRuntime.unavailableReason().orElse(""));
+        Run r = tessera("bench", "matmul", "--shape", "32,48,16", "--target", "opencl", "--repeats", "3", "--jit-repeats", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("(opencl, device time)"), r.out());
+        assertTrue(r.out().matches("(?s).*max abs error vs reference: [0-9.e-]+ .*"), r.out());
+    }
+
     @Test void aTraceCanBeEditedAndReplayed(@TempDir Path dir) throws Exception {
         Run t = tessera("trace", "matmul", "--shape", "32,32,32");
         assertEquals(0, t.exit(), t.err());
