@@ -114,17 +114,17 @@ class OperatorVariantsTest {
         Map<Var, Long> bind = new HashMap<>();
         Map<Tensor, TensorValue> inputs = new LinkedHashMap<>();
         long inputSeed = seed * 31 + 11;
-        for (Tensor t : inst.inputs()) inputs.put(t, TensorValue.random(t.dtype(), inputSeed++, DifferentialTest.shape(t, leadingSize, bind)));
+        for (Tensor t : inst.inputs()) inputs.put(t, TensorValue.random(t.dtype(), inputSeed++, dev.tessera.target.ReferenceCheck.shape(t, leadingSize, bind)));
         Map<Tensor, TensorValue> want = ReferenceInterpreter.run(inst.outputs(), inputs);
         List<HostBuffer> args = new ArrayList<>();
         try {
-            for (Tensor t : inst.inputs()) args.add(HostBuffer.of(t.dtype(), inputs.get(t).data(), DifferentialTest.shape(t, leadingSize, bind)));
-            for (Tensor t : inst.outputs()) args.add(HostBuffer.allocate(t.dtype(), DifferentialTest.shape(t, leadingSize, bind)));
+            for (Tensor t : inst.inputs()) args.add(HostBuffer.of(t.dtype(), inputs.get(t).data(), dev.tessera.target.ReferenceCheck.shape(t, leadingSize, bind)));
+            for (Tensor t : inst.outputs()) args.add(HostBuffer.allocate(t.dtype(), dev.tessera.target.ReferenceCheck.shape(t, leadingSize, bind)));
             k.call(args);
             for (int o = 0; o < inst.outputs().size(); o++) {
                 Tensor t = inst.outputs().get(o);
                 double tol = t.dtype().equals(DType.F64) ? 1e-10 : 1e-4;
-                TensorValue got = TensorValue.of(t.dtype(), args.get(inst.inputs().size() + o).toDoubles(), DifferentialTest.shape(t, leadingSize, bind));
+                TensorValue got = TensorValue.of(t.dtype(), args.get(inst.inputs().size() + o).toDoubles(), dev.tessera.target.ReferenceCheck.shape(t, leadingSize, bind));
                 String m = want.get(t).firstMismatch(got, tol, tol);
                 if (m != null) return "output " + t.name() + ": " + m;
             }

@@ -100,36 +100,6 @@ class OpenClDifferentialTest {
     }
 
     static String runAndCompare(OperatorInstance inst, CompiledKernel k, long leadingSize, long seed) {
-        Map<Var, Long> bind = new HashMap<>();
-        Map<Tensor, TensorValue> inputs = new LinkedHashMap<>();
-        long inputSeed = seed * 31 + 7;
-        for (Tensor t : inst.inputs()) inputs.put(t, TensorValue.random(t.dtype(), inputSeed++, shape(t, leadingSize, bind)));
-        Map<Tensor, TensorValue> want = ReferenceInterpreter.run(inst.outputs(), inputs);
-        List<HostBuffer> args = new ArrayList<>();
-        try {
-            for (Tensor t : inst.inputs()) args.add(HostBuffer.of(t.dtype(), inputs.get(t).data(), shape(t, leadingSize, bind)));
-            for (Tensor t : inst.outputs()) args.add(HostBuffer.allocate(t.dtype(), shape(t, leadingSize, bind)));
-            k.call(args);
-            for (int o = 0; o < inst.outputs().size(); o++) {
-                Tensor t = inst.outputs().get(o);
-                TensorValue got = TensorValue.of(t.dtype(), args.get(inst.inputs().size() + o).toDoubles(), shape(t, leadingSize, bind));
-                String m = want.get(t).firstMismatch(got, 1e-4, 1e-4);
-                if (m != null) return "output " + t.name() + ": " + m;
-            }
-            return null;
-        } finally {
-            for (HostBuffer b : args) b.close();
-        }
-    }
-
-    static long[] shape(Tensor t, long leadingSize, Map<Var, Long> bind) {
-        long[] s = new long[t.rank()];
-        for (int d = 0; d < s.length; d++) {
-            Expr e = t.shape().get(d);
-            if (e instanceof IntImm i) s[d] = i.value();
-            else if (e instanceof Var v) s[d] = bind.computeIfAbsent(v, x -> leadingSize);
-            else throw new IllegalStateException("unexpected shape expression " + e);
-        }
-        return s;
+        return dev.tessera.target.ReferenceCheck.firstMismatch(inst.inputs(), inst.outputs(), k, leadingSize, seed);
     }
 }
