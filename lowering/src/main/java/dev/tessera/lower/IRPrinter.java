@@ -20,6 +20,7 @@ import dev.tessera.ir.TensorRead;
 import dev.tessera.ir.Var;
 import dev.tessera.lower.ir.Allocate;
 import dev.tessera.lower.ir.Barrier;
+import dev.tessera.lower.ir.CrossThreadReduce;
 import dev.tessera.lower.ir.Block;
 import dev.tessera.lower.ir.For;
 import dev.tessera.lower.ir.IfThenElse;
@@ -137,6 +138,13 @@ public final class IRPrinter {
             case Provide p -> line(in, p.tensor().name() + list(p.indices()) + " = " + expr(p.value()));
             case Prefetch p -> line(in, "prefetch " + buffer(p.buffer()) + "[" + expr(p.index()) + "]");
             case Barrier b -> line(in, "barrier");
+            case CrossThreadReduce r -> {
+                line(in, "cross_thread_reduce " + r.reducer().name() + " over " + r.thread().threadTag() + " < " + r.extent() + " of "
+                        + String.join(", ", r.partials().stream().map(this::buffer).toList())
+                        + (r.scratch().isEmpty() ? "" : " via " + String.join(", ", r.scratch().stream().map(this::buffer).toList())) + " {");
+                stmt(r.update(), in + 1);
+                line(in, "}");
+            }
             case Realize r -> {
                 StringBuilder sb = new StringBuilder("realize ").append(r.op().name());
                 if (r.hasRegion()) {

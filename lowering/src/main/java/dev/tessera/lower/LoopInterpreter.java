@@ -19,6 +19,7 @@ import dev.tessera.ir.TensorRead;
 import dev.tessera.ir.Var;
 import dev.tessera.lower.ir.Allocate;
 import dev.tessera.lower.ir.Barrier;
+import dev.tessera.lower.ir.CrossThreadReduce;
 import dev.tessera.lower.ir.Block;
 import dev.tessera.lower.ir.For;
 import dev.tessera.lower.ir.IfThenElse;
@@ -95,6 +96,25 @@ public final class LoopInterpreter {
             }
             case Prefetch p -> eval(p.index()); // a hint: no effect on values, and it never faults
             case Barrier b -> {} // threads run one after another here, so every write is already visible
+            case CrossThreadReduce r -> {
+                // Fold the partials of threads 1.. into thread 0's, one combine at a time.
+                var red = r.reducer();
+                for (long t = 1; t < r.extent(); t++) {
+                    for (int v = 0; v < red.arity(); v++) {
+                        double[] mem = buffer(r.partials().get(v));
+                        env.put(red.lhs().get(v), new double[] {mem[checked(r.partials().get(v), mem, 0)]});
+                        env.put(red.rhs().get(v), new double[] {mem[checked(r.partials().get(v), mem, t)]});
+                    }
+                    double[] combined = new double[red.arity()];
+                    for (int v = 0; v < red.arity(); v++) combined[v] = eval(red.combine().get(v))[0];
+                    for (int v = 0; v < red.arity(); v++) {
+                        buffer(r.partials().get(v))[0] = ScalarOps.fit(combined[v], r.partials().get(v).elementType());
+                        env.remove(red.lhs().get(v));
+                        env.remove(red.rhs().get(v));
+                    }
+                }
+                exec(r.update());
+            }
             case Provide p -> throw new IllegalStateException("the loop interpreter runs flattened IR");
             case Realize r -> throw new IllegalStateException("the loop interpreter runs flattened IR");
         }

@@ -5,6 +5,7 @@ import dev.tessera.lower.device.GpuKernel;
 import dev.tessera.lower.device.HostStep;
 import dev.tessera.lower.ir.LoweredFunc;
 import dev.tessera.lower.passes.InjectBarriers;
+import dev.tessera.lower.passes.LowerCrossThreadReductions;
 import dev.tessera.lower.passes.SplitHostDevice;
 import dev.tessera.lower.ir.Stmt;
 import dev.tessera.lower.passes.BoundsInference;
@@ -52,7 +53,7 @@ public final class Lower {
         List<GpuKernel> kernels = new ArrayList<>();
         java.util.Map<GpuKernel, GpuKernel> synced = new java.util.IdentityHashMap<>();
         for (GpuKernel k : split.kernels()) {
-            GpuKernel s = InjectBarriers.apply(k);
+            GpuKernel s = InjectBarriers.apply(LowerCrossThreadReductions.apply(k));
             synced.put(k, s);
             kernels.add(s);
             dump.accept("device_" + s.name(), s.body());

@@ -12,7 +12,8 @@ import java.util.Random;
  * spatial loops fused onto {@code blockIdx.z}); other stages are inlined, staged per block in shared
  * memory (computed at a block loop, their loops spread over {@code threadIdx.x}), or kept per thread
  * (computed inside the thread loops); reductions may accumulate in registers (cache_write) and
- * inputs may be staged in shared memory (cache_read). Every step is legal on its own; lowering can
+ * inputs may be staged in shared memory (cache_read); a reduction may be shared by the threads of a
+ * block (its loop bound to {@code threadIdx.x}, combined across threads). Every step is legal on its own; lowering can
  * still reject a sample (a reader outside the producer's loop, a shared tile of symbolic size).
  */
 public final class RandomGpuSchedules {
@@ -65,7 +66,10 @@ public final class RandomGpuSchedules {
         if (shared) {
             st.computeAt(c, blockLevels.get(blockLevels.size() - 1));
             List<LoopAxis> spatial = st.leafAxes().stream().filter(a -> !a.isReduce()).toList();
-            if (!spatial.isEmpty()) {
+            if (st.isReduction() && rnd.nextDouble() < 0.5) {
+                // The block's threads share each reduction; its spatial loops run serially around it.
+                reduceAcrossThreads(st, rnd);
+            } else if (!spatial.isEmpty()) {
                 LoopAxis fused = fuseAll(st, spatial);
                 Stage.Parts p = st.split(fused, THREADS[rnd.nextInt(THREADS.length)]);
                 st.bind(p.inner(), "threadIdx.x");
@@ -80,9 +84,28 @@ public final class RandomGpuSchedules {
         return true;
     }
 
-    /** Makes the stage a kernel: outer spatial loops on blockIdx.z, the last one or two tiled onto blocks and threads. */
+    /**
+     * Makes the stage a kernel: outer spatial loops on blockIdx.z, the last one or two tiled onto
+     * blocks and threads; or, for a reduction, its spatial points spread over blocks (and a few over
+     * threadIdx.y) and each point's reduction shared by the threads along threadIdx.x.
+     */
     private static void bindKernel(Stage st, Random rnd) {
         List<LoopAxis> spatial = st.leafAxes().stream().filter(a -> !a.isReduce()).toList();
+        if (st.isReduction() && rnd.nextDouble() < 0.35) {
+            if (!spatial.isEmpty()) {
+                LoopAxis points = fuseAll(st, spatial);
+                long rows = TILE[rnd.nextInt(3)];
+                if (rows > 1) {
+                    Stage.Parts p = st.split(points, rows);
+                    st.bind(p.outer(), "blockIdx.x");
+                    st.bind(p.inner(), "threadIdx.y");
+                } else {
+                    st.bind(points, "blockIdx.x");
+                }
+            }
+            reduceAcrossThreads(st, rnd);
+            return;
+        }
         if (spatial.isEmpty()) return; // a scalar result: one thread computes it
         if (spatial.size() >= 2 && rnd.nextDouble() < 0.6) {
             LoopAxis x = spatial.get(spatial.size() - 2), y = spatial.get(spatial.size() - 1);
@@ -98,6 +121,13 @@ public final class RandomGpuSchedules {
             Stage.Parts p = st.split(reduce.get(reduce.size() - 1), TILE[1 + rnd.nextInt(3)]);
             st.unroll(p.inner());
         }
+    }
+
+    /** Fuses the reduction loops and binds a constant part of them to {@code threadIdx.x}, the rest serial inside each thread. */
+    private static void reduceAcrossThreads(Stage st, Random rnd) {
+        LoopAxis k = fuseAll(st, st.leafAxes().stream().filter(LoopAxis::isReduce).toList());
+        Stage.Parts p = st.split(k, THREADS[rnd.nextInt(THREADS.length)]);
+        st.bind(p.inner(), "threadIdx.x");
     }
 
     /** Fuses adjacent loops, outermost first, into one. */

@@ -368,9 +368,10 @@ public final class Stage {
         if (kind == null)
             throw new TesseraUserError(where + ": unknown GPU index '" + b.thread()
                     + "'; legal: blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x, threadIdx.y, threadIdx.z");
-        if (a.isReduce())
-            throw new TesseraUserError(where + ": " + a.name() + " is a reduction axis; parallel " + (kind.isGpuBlock() ? "blocks" : "threads")
-                    + " would race on the result. Bind one of the spatial loops " + spatialLeafNames()
+        // Threads of one block can combine their partial results (a cross-thread reduction); blocks cannot.
+        if (a.isReduce() && kind.isGpuBlock())
+            throw new TesseraUserError(where + ": " + a.name() + " is a reduction axis; parallel blocks would race on the result "
+                    + "(threads of one block can share a reduction: bind it to a threadIdx). Bind one of the spatial loops " + spatialLeafNames()
                     + ", or rfactor the reduction and bind the factored (now spatial) loop of the .rf stage");
         for (LoopAxis other : leaves)
             if (other != a && kinds.get(other) == kind)

@@ -5,5 +5,5 @@ package dev.tessera.lower.ir;
  * {@link Provide} (multi-dimensional, per tensor); after it, {@link Allocate} and {@link Store}
  * over flat {@link dev.tessera.ir.BufferRef}s. Backends see only the flattened form.
  */
-public sealed interface Stmt permits For, LetStmt, IfThenElse, Block, Store, Allocate, Provide, Realize, Prefetch, Barrier {
+public sealed interface Stmt permits For, LetStmt, IfThenElse, Block, Store, Allocate, Provide, Realize, Prefetch, Barrier, CrossThreadReduce {
 }

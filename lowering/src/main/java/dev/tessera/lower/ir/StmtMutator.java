@@ -58,6 +58,10 @@ public class StmtMutator extends ExprMutator {
                 yield idx == p.indices() && v == p.value() ? s : new Provide(p.tensor(), idx, v);
             }
             case Barrier b -> s;
+            case CrossThreadReduce r -> {
+                Stmt update = mutate(r.update());
+                yield update == r.update() ? s : new CrossThreadReduce(r.reducer(), r.partials(), r.thread(), r.extent(), r.scratch(), update);
+            }
             case Prefetch p -> {
                 Expr idx = mutate(p.index());
                 yield idx == p.index() ? s : new Prefetch(p.buffer(), idx);

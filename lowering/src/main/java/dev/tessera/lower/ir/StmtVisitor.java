@@ -26,6 +26,7 @@ public class StmtVisitor extends ExprVisitor {
             case Allocate a -> { visit(a.size()); visit(a.body()); }
             case Prefetch p -> visit(p.index());
             case Barrier b -> {}
+            case CrossThreadReduce r -> visit(r.update());
             case Provide p -> { p.indices().forEach(this::visit); visit(p.value()); }
             case Realize r -> {
                 r.mins().forEach(this::visit);

@@ -17,6 +17,7 @@ import dev.tessera.ir.Select;
 import dev.tessera.ir.Var;
 import dev.tessera.lower.ir.Allocate;
 import dev.tessera.lower.ir.Barrier;
+import dev.tessera.lower.ir.CrossThreadReduce;
 import dev.tessera.lower.ir.Block;
 import dev.tessera.lower.ir.For;
 import dev.tessera.lower.ir.IfThenElse;
@@ -332,6 +333,7 @@ public final class PartitionLoops {
                 case Allocate a -> mutateChildren(a);
                 case Prefetch p -> mutateChildren(p);
                 case Barrier b -> b;
+                case CrossThreadReduce r -> mutateChildren(r);
                 case Provide p -> throw new IllegalStateException("partition loops runs after storage flattening");
                 case Realize r -> throw new IllegalStateException("partition loops runs after storage flattening");
             };
@@ -407,6 +409,7 @@ public final class PartitionLoops {
                 case Allocate a -> collect(a.body());
                 case Prefetch p -> exprs(p.index());
                 case Barrier b -> {}
+                case CrossThreadReduce r -> collect(r.update());
                 case Provide p -> throw new IllegalStateException("partition loops runs after storage flattening");
                 case Realize r -> throw new IllegalStateException("partition loops runs after storage flattening");
             }

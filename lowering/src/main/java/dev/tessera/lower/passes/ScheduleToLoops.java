@@ -12,7 +12,12 @@ import dev.tessera.ir.Reduce;
 import dev.tessera.ir.Reducer;
 import dev.tessera.ir.TensorRead;
 import dev.tessera.ir.Var;
+import dev.tessera.ir.BufferRef;
+import dev.tessera.ir.Load;
+import dev.tessera.lower.ir.Allocate;
 import dev.tessera.lower.ir.Block;
+import dev.tessera.lower.ir.CrossThreadReduce;
+import dev.tessera.lower.ir.Store;
 import dev.tessera.lower.ir.For;
 import dev.tessera.lower.ir.IfThenElse;
 import dev.tessera.lower.ir.LetStmt;
@@ -267,9 +272,75 @@ public final class ScheduleToLoops {
             if (!(red.condition() instanceof IntImm c && c.value() == 1)) update = new IfThenElse(red.condition(), update, null);
             List<Expr> guards = new ArrayList<>(spatialGuards);
             guards.addAll(reduceGuards);
+            LoopAxis acrossThreads = threadReductionLoop(s, rest);
+            if (acrossThreads != null) {
+                Stmt reduce = crossThreadReduction(s, acrossThreads, rest, extent, red, index, rootValues, spatialGuards, guards);
+                return loops(s, outer, extent, Block.of(init, reduce), Map.of());
+            }
             update = bindRoots(s, rootValues, guard(guards, update), false);
             update = loops(s, rest, extent, update, Map.of());
             return loops(s, outer, extent, Block.of(init, update), Map.of());
+        }
+
+        /** The reduction loop of {@code s} bound to a thread index, if any, after checking the nest allows it. */
+        private LoopAxis threadReductionLoop(Stage s, List<LoopAxis> rest) {
+            List<LoopAxis> bound = rest.stream().filter(a -> a.isReduce() && s.loopKind(a).isGpuThread()).toList();
+            if (bound.isEmpty()) return null;
+            LoopAxis t = bound.get(0);
+            String what = "the reduction of " + s.name() + " across threads (loop " + t.name() + " bound to " + s.loopKind(t).threadTag() + ")";
+            if (bound.size() > 1)
+                throw new TesseraUserError(what + ": loop " + bound.get(1).name() + " is bound to " + s.loopKind(bound.get(1)).threadTag()
+                        + " as well; bind one reduction loop of a stage to threads (fuse the reduction loops first)");
+            List<String> spatialInside = rest.stream().filter(a -> !a.isReduce()).map(LoopAxis::name).toList();
+            if (!spatialInside.isEmpty())
+                throw new TesseraUserError(what + ": the spatial loops " + spatialInside + " run inside the reduction loops; "
+                        + "reorder them outside the reduction loops (each group of threads then combines one result)");
+            return t;
+        }
+
+        /**
+         * The update nest of a reduction whose loop {@code t} is bound to threads: thread t folds its
+         * share of the elements into partial[t] (the other reduction loops run inside it, in their
+         * order), then a {@link CrossThreadReduce} combines the partials and folds them into the output.
+         */
+        private Stmt crossThreadReduction(Stage s, LoopAxis t, List<LoopAxis> rest, Map<LoopAxis, Expr> extent, Reduce red,
+                                          List<Expr> index, Map<Var, Expr> rootValues, List<Expr> spatialGuards, List<Expr> guards) {
+            ComputeOp op = s.op();
+            Reducer reducer = red.reducer();
+            Long threads = Exprs.constInt(extent.get(t));
+            if (threads == null)
+                throw new TesseraUserError("loop " + t.name() + " of " + s.name() + " (bound to " + s.loopKind(t).threadTag() + "): its extent "
+                        + extent.get(t) + " is not a constant; the threads of a block are fixed at launch: split the loop by a constant factor and bind the inner loop");
+            int n = reducer.arity();
+            List<BufferRef> partials = new ArrayList<>();
+            for (int v = 0; v < n; v++) partials.add(new BufferRef(op.outputs().get(v).name() + ".partial", reducer.types().get(v)));
+            Map<Var, Expr> accumulate = new HashMap<>(), finish = new HashMap<>();
+            for (int v = 0; v < n; v++) {
+                accumulate.put(reducer.lhs().get(v), new Load(partials.get(v), t.var()));
+                accumulate.put(reducer.rhs().get(v), red.sources().get(v));
+                finish.put(reducer.lhs().get(v), new TensorRead(op.outputs().get(v), index));
+                finish.put(reducer.rhs().get(v), new Load(partials.get(v), Te.c(0)));
+            }
+            List<Stmt> inits = new ArrayList<>(), folds = new ArrayList<>(), writes = new ArrayList<>();
+            List<Var> temps = new ArrayList<>();
+            for (int v = 0; v < n; v++) {
+                inits.add(new Store(partials.get(v), t.var(), reducer.identity().get(v)));
+                Var tv = new Var(op.name() + ".v" + v, reducer.types().get(v));
+                temps.add(tv);
+                folds.add(new Store(partials.get(v), t.var(), tv));
+                writes.add(new Provide(op.outputs().get(v), index, Exprs.substitute(reducer.combine().get(v), finish)));
+            }
+            // All combined values are computed before any is stored (tuple reducers read each other's lhs).
+            Stmt fold = Block.of(folds);
+            for (int v = n - 1; v >= 0; v--) fold = new LetStmt(temps.get(v), Exprs.substitute(reducer.combine().get(v), accumulate), fold);
+            if (!(red.condition() instanceof IntImm c && c.value() == 1)) fold = new IfThenElse(red.condition(), fold, null);
+            fold = bindRoots(s, rootValues, guard(guards, fold), false);
+            List<LoopAxis> serial = rest.stream().filter(a -> a != t).toList();
+            Stmt perThread = loops(s, List.of(t), extent, Block.of(Block.of(inits), loops(s, serial, extent, fold, Map.of())), Map.of());
+            Stmt write = bindRoots(s, rootValues, guard(spatialGuards, Block.of(writes)), true);
+            Stmt body = Block.of(perThread, new CrossThreadReduce(reducer, partials, s.loopKind(t), threads, List.of(), write));
+            for (int v = n - 1; v >= 0; v--) body = new Allocate(partials.get(v), Te.c(threads), body);
+            return body;
         }
 
         /**

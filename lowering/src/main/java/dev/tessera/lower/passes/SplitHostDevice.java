@@ -16,6 +16,7 @@ import dev.tessera.lower.device.MemoryScope;
 import dev.tessera.lower.ir.Allocate;
 import dev.tessera.lower.ir.Barrier;
 import dev.tessera.lower.ir.Block;
+import dev.tessera.lower.ir.CrossThreadReduce;
 import dev.tessera.lower.ir.For;
 import dev.tessera.lower.ir.IfThenElse;
 import dev.tessera.lower.ir.LetStmt;
@@ -73,11 +74,20 @@ public final class SplitHostDevice {
 
         final Set<String> scalars;
 
+        /** The partial results of cross-thread reductions: one register per thread (see {@link LowerCrossThreadReductions}). */
+        final Set<BufferRef> partials = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+
         Splitter(LoweredFunc func, Map<String, MemoryScope> declared, Set<String> scalars) {
             this.func = func;
             this.declared = declared;
             this.scalars = scalars;
             hostVars.addAll(func.shapeParams());
+            new StmtVisitor() {
+                @Override public void visit(Stmt x) {
+                    if (x instanceof CrossThreadReduce r) partials.addAll(r.partials());
+                    super.visit(x);
+                }
+            }.visit(func.body());
         }
 
         HostStep host(Stmt s, List<LetStmt> lets) {
@@ -90,6 +100,9 @@ public final class SplitHostDevice {
                     yield new HostStep.Let(l.var(), l.value(), host(l.body(), inner));
                 }
                 case IfThenElse i -> new HostStep.If(i.cond(), host(i.then(), lets), i.otherwise() == null ? null : host(i.otherwise(), lets));
+                // A cross-thread reduction's partials live in registers of one kernel's threads.
+                case Allocate a when partials.contains(a.buffer()) -> new HostStep.Launch(kernel(s, lets));
+                case CrossThreadReduce r -> new HostStep.Launch(kernel(s, lets));
                 case Allocate a -> {
                     MemoryScope scope = declared.get(a.buffer().name());
                     if (scope != null && scope != MemoryScope.GLOBAL)
@@ -209,6 +222,7 @@ public final class SplitHostDevice {
                     case Store st -> {}
                     case Prefetch p -> {}
                     case Barrier b -> {}
+                    case CrossThreadReduce r -> scan(r.update(), underThread, threadDims, inside);
                     case Provide p -> throw new IllegalStateException("the device split runs after storage flattening");
                     case Realize r -> throw new IllegalStateException("the device split runs after storage flattening");
                 }
@@ -267,6 +281,8 @@ public final class SplitHostDevice {
                     }
                     case Prefetch p -> Block.of(List.of()); // GPU caches need no hints here
                     case Barrier b -> b;
+                    case CrossThreadReduce r -> new CrossThreadReduce(r.reducer(), r.partials(), r.thread(), r.extent(), r.scratch(),
+                            rewrite(r.update(), threadDims, scratch, order));
                     case Provide p -> throw new IllegalStateException("the device split runs after storage flattening");
                     case Realize r -> throw new IllegalStateException("the device split runs after storage flattening");
                 };
@@ -274,6 +290,7 @@ public final class SplitHostDevice {
 
             GpuKernel.ScopedBuffer scoped(Allocate a) {
                 String name = a.buffer().name();
+                if (partials.contains(a.buffer())) return new GpuKernel.ScopedBuffer(a.buffer(), MemoryScope.LOCAL, 1);
                 boolean underThread = underThreadLoop.getOrDefault(a.buffer(), false);
                 MemoryScope scope = declared.get(name);
                 if (scope == MemoryScope.GLOBAL)

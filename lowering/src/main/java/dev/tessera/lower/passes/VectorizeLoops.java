@@ -14,6 +14,7 @@ import dev.tessera.ir.Select;
 import dev.tessera.ir.Var;
 import dev.tessera.lower.ir.Allocate;
 import dev.tessera.lower.ir.Barrier;
+import dev.tessera.lower.ir.CrossThreadReduce;
 import dev.tessera.lower.ir.Block;
 import dev.tessera.lower.ir.For;
 import dev.tessera.lower.ir.IfThenElse;
@@ -173,6 +174,7 @@ public final class VectorizeLoops {
                     yield idx.type().isVector() ? Block.of(List.of()) : new Prefetch(p.buffer(), idx);
                 }
                 case Barrier b -> throw new IllegalStateException("barriers are inserted after vectorization");
+                case CrossThreadReduce r -> throw new CannotVectorize(); // all threads of a block take part: never inside a vector loop
                 case Provide p -> throw new IllegalStateException("vectorize runs after storage flattening");
                 case Realize r -> throw new IllegalStateException("vectorize runs after storage flattening");
             };

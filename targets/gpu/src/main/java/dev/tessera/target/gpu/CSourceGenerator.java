@@ -20,6 +20,7 @@ import dev.tessera.lower.device.MemoryScope;
 import dev.tessera.lower.ir.Allocate;
 import dev.tessera.lower.ir.Barrier;
 import dev.tessera.lower.ir.Block;
+import dev.tessera.lower.ir.CrossThreadReduce;
 import dev.tessera.lower.ir.For;
 import dev.tessera.lower.ir.IfThenElse;
 import dev.tessera.lower.ir.LetStmt;
@@ -29,7 +30,9 @@ import dev.tessera.lower.ir.Realize;
 import dev.tessera.lower.ir.Stmt;
 import dev.tessera.lower.ir.Store;
 import dev.tessera.schedule.LoopKind;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -80,6 +83,14 @@ public abstract class CSourceGenerator {
 
     /** The suffix of a 64-bit integer literal. */
     protected abstract String int64Suffix();
+
+    /** The threads of a warp that exchange registers directly, or 0 where the dialect has no shuffles (the tree in shared memory serves). */
+    protected int warpSize() { return 0; }
+
+    /** The value of {@code value} held by the lane whose index differs from this lane's by the bits of {@code laneMask}, within groups of {@code width} lanes. */
+    protected String shuffleXor(String value, int laneMask, int width) {
+        throw new IllegalStateException("this dialect has no warp shuffles");
+    }
 
     // ------------------------------------------------------------------ the generator
 
@@ -225,11 +236,166 @@ public abstract class CSourceGenerator {
                     line(in, st.predicate() == null ? assign : "if (" + expr(st.predicate()) + ") " + assign);
                 }
                 case Barrier b -> line(in, barrier());
+                case CrossThreadReduce r -> {
+                    line(in, "// " + r.reducer().name() + " across " + r.thread().threadTag() + " < " + r.extent());
+                    line(in, "{");
+                    new ThreadCombiner(r, in + 1).print();
+                    line(in, "}");
+                    stmt(r.update(), in);
+                }
                 case Prefetch p -> {}
                 case Allocate a -> throw new IllegalStateException("allocation " + a.buffer() + " inside a kernel body: the device split hoists them");
                 case Provide p -> throw new IllegalStateException("the GPU code generator runs on flattened IR");
                 case Realize r -> throw new IllegalStateException("the GPU code generator runs on flattened IR");
             }
+        }
+
+        /**
+         * Prints the combination of a cross-thread reduction's partials: every thread of the block
+         * runs it and ends with its group's combined values in its partials. Groups are the threads
+         * that differ only in the reduction's dimension. Threads past the reduction's extent
+         * contribute the identity. Where the dialect has warp shuffles and a group is a power of two
+         * of whole warps or fits in one, registers are exchanged directly (per warp, then through
+         * shared memory across warps); otherwise a tree in shared memory halves the active threads
+         * each step, with a barrier between steps.
+         */
+        private final class ThreadCombiner {
+            private final CrossThreadReduce r;
+            private final int in;
+            private final int d;
+            private final long dim, stride, threads;
+
+            ThreadCombiner(CrossThreadReduce r, int in) {
+                this.r = r;
+                this.in = in;
+                this.d = r.thread().gpuDimension();
+                List<Long> block = kernel.block();
+                this.dim = block.get(d);
+                this.stride = d == 0 ? 1 : d == 1 ? block.get(0) : block.get(0) * block.get(1);
+                this.threads = block.get(0) * block.get(1) * block.get(2);
+            }
+
+            void print() {
+                String i64 = typeName(DType.I64);
+                String lin = name(new Object(), "tsr_lane");
+                String t = name(new Object(), "tsr_t");
+                line(in, "const " + i64 + " " + t + " = " + gpuIndex(r.thread()) + ";");
+                line(in, "const " + i64 + " " + lin + " = " + linearThread() + ";");
+                int warp = warpSize();
+                boolean shuffles = warp > 0 && d == 0 && Long.bitCount(dim) == 1 && threads % warp == 0
+                        && r.partials().stream().allMatch(p -> shuffleable(p.elementType()));
+                List<String> values = new ArrayList<>();
+                for (int v = 0; v < r.reducer().arity(); v++) {
+                    BufferRef p = r.partials().get(v);
+                    String name = name(new Object(), "tsr_v" + v);
+                    values.add(name);
+                    line(in, valueType(p.elementType()) + " " + name + " = " + t + " < " + r.extent() + intSuffix() + " ? "
+                            + partial(v) + " : " + expr(r.reducer().identity().get(v)) + ";");
+                }
+                if (shuffles && dim <= warp) {
+                    warpCombine(values, (int) dim);
+                } else if (shuffles && dim % warp == 0) {
+                    warpCombine(values, warp);
+                    // Lane 0 of each warp publishes its warp's value; every thread then folds its group's warps.
+                    String lane0 = "(" + lin + " % " + warp + intSuffix() + " == 0)";
+                    for (int v = 0; v < values.size(); v++)
+                        line(in, "if " + lane0 + " " + tree(v) + "[" + lin + " / " + warp + intSuffix() + "] = " + toStorage(v, values.get(v)) + ";");
+                    line(in, barrier());
+                    String first = "((" + lin + " - " + t + ") / " + warp + intSuffix() + ")";
+                    for (int v = 0; v < values.size(); v++)
+                        line(in, values.get(v) + " = " + fromStorage(v, tree(v) + "[" + first + "]") + ";");
+                    for (long w = 1; w < dim / warp; w++) {
+                        List<String> others = new ArrayList<>();
+                        for (int v = 0; v < values.size(); v++) others.add(fromStorage(v, tree(v) + "[" + first + " + " + w + intSuffix() + "]"));
+                        combineInto(values, others);
+                    }
+                    line(in, barrier());
+                } else {
+                    sharedTree(values, lin, t);
+                }
+                for (int v = 0; v < values.size(); v++) line(in, partial(v) + " = " + toStorage(v, values.get(v)) + ";");
+            }
+
+            private void warpCombine(List<String> values, int width) {
+                for (int m = width / 2; m >= 1; m /= 2) {
+                    List<String> others = new ArrayList<>();
+                    for (String v : values) others.add(shuffleXor(v, m, width));
+                    combineInto(values, others);
+                }
+            }
+
+            private void sharedTree(List<String> values, String lin, String t) {
+                for (int v = 0; v < values.size(); v++) line(in, tree(v) + "[" + lin + "] = " + toStorage(v, values.get(v)) + ";");
+                line(in, barrier());
+                long p = Long.highestOneBit(dim);
+                if (p < dim) p *= 2;
+                for (long half = p / 2; half >= 1; half /= 2) {
+                    line(in, "if (" + t + " < " + half + intSuffix() + " && " + t + " + " + half + intSuffix() + " < " + dim + intSuffix() + ") {");
+                    List<String> mine = new ArrayList<>(), others = new ArrayList<>();
+                    for (int v = 0; v < values.size(); v++) {
+                        mine.add(fromStorage(v, tree(v) + "[" + lin + "]"));
+                        others.add(fromStorage(v, tree(v) + "[" + lin + " + " + (half * stride) + intSuffix() + "]"));
+                    }
+                    List<String> combined = combine(mine, others, in + 1);
+                    for (int v = 0; v < values.size(); v++) line(in + 1, tree(v) + "[" + lin + "] = " + toStorage(v, combined.get(v)) + ";");
+                    line(in, "}");
+                    line(in, barrier());
+                }
+                for (int v = 0; v < values.size(); v++)
+                    line(in, values.get(v) + " = " + fromStorage(v, tree(v) + "[" + lin + " - " + t + " * " + stride + intSuffix() + "]") + ";");
+                // Nobody may start the next use of the tree while others still read this result.
+                line(in, barrier());
+            }
+
+            /** Replaces {@code values} by their combination with {@code others}, all computed before any is assigned. */
+            private void combineInto(List<String> values, List<String> others) {
+                line(in, "{");
+                List<String> combined = combine(values, others, in + 1);
+                for (int v = 0; v < values.size(); v++) line(in + 1, values.get(v) + " = " + combined.get(v) + ";");
+                line(in, "}");
+            }
+
+            /** Declares the reducer's lhs and rhs and the combined values at {@code indent}; returns the combined values' names. */
+            private List<String> combine(List<String> lhs, List<String> rhs, int indent) {
+                var red = r.reducer();
+                for (int v = 0; v < red.arity(); v++) {
+                    DType ty = red.types().get(v);
+                    line(indent, "const " + valueType(ty) + " " + freshName(red.lhs().get(v)) + " = " + lhs.get(v) + ";");
+                    line(indent, "const " + valueType(ty) + " " + freshName(red.rhs().get(v)) + " = " + rhs.get(v) + ";");
+                }
+                List<String> out = new ArrayList<>();
+                for (int v = 0; v < red.arity(); v++) {
+                    String c = name(new Object(), "tsr_c" + v);
+                    line(indent, "const " + valueType(red.types().get(v)) + " " + c + " = " + expr(red.combine().get(v)) + ";");
+                    out.add(c);
+                }
+                return out;
+            }
+
+            /** Names {@code v} afresh: the reducer's variables are declared once per combining step, each in its own scope. */
+            private String freshName(Var v) {
+                names.remove(v);
+                return name(v, v.name());
+            }
+
+            private String linearThread() {
+                List<Long> b = kernel.block();
+                String x = gpuIndex(LoopKind.THREAD_X), y = gpuIndex(LoopKind.THREAD_Y), z = gpuIndex(LoopKind.THREAD_Z);
+                String e = x;
+                if (b.get(1) > 1) e = e + " + " + b.get(0) + intSuffix() + " * " + y;
+                if (b.get(2) > 1) e = e + " + " + (b.get(0) * b.get(1)) + intSuffix() + " * " + z;
+                return "(" + e + ")";
+            }
+
+            private String partial(int v) { return name(r.partials().get(v), r.partials().get(v).name()) + "[0]"; }
+
+            private String tree(int v) { return name(r.scratch().get(v), r.scratch().get(v).name()); }
+
+            private String toStorage(int v, String value) { return CSourceGenerator.this.toStorage(r.partials().get(v).elementType(), value); }
+
+            private String fromStorage(int v, String value) { return CSourceGenerator.this.fromStorage(r.partials().get(v).elementType(), value); }
+
+            private String intSuffix() { return int64Suffix(); }
         }
 
         private String expr(Expr e) {
@@ -302,6 +468,11 @@ public abstract class CSourceGenerator {
         private String zero(DType t) {
             return t.isFloat() ? floatLiteral(0, t) : intLiteral(0, t);
         }
+    }
+
+    /** Whether warp shuffles move values of {@code t} (32- and 64-bit numbers). */
+    private static boolean shuffleable(DType t) {
+        return !t.isBool() && (t.bits() == 32 || t.bits() == 64);
     }
 
     private static void scalarOnly(DType t, String what) {

@@ -12,6 +12,12 @@ public final class CudaSource extends CSourceGenerator {
     @Override protected String sharedQualifier() { return "__shared__"; }
     @Override protected String barrier() { return "__syncthreads();"; }
     @Override protected String int64Suffix() { return "LL"; }
+    @Override protected int warpSize() { return 32; }
+
+    @Override protected String shuffleXor(String value, int laneMask, int width) {
+        // Every lane of the warp takes part: the reduction runs where the whole block arrives.
+        return "__shfl_xor_sync(0xffffffffu, " + value + ", " + laneMask + ", " + width + ")";
+    }
 
     @Override protected String gpuIndex(LoopKind kind) {
         return "((long long)" + kind.threadTag() + ")";

@@ -116,8 +116,9 @@ class GpuLoweringTest {
         Schedule sch = Schedule.create(s);
         TesseraUserError bad = assertThrows(TesseraUserError.class, () -> sch.stage(s).bind("i", "threadIdx.w"));
         assertTrue(bad.getMessage().contains("legal: blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x"), bad.getMessage());
-        TesseraUserError red = assertThrows(TesseraUserError.class, () -> sch.stage(s).bind("k", "threadIdx.x"));
-        assertTrue(red.getMessage().contains("reduction axis") && red.getMessage().contains("rfactor"), red.getMessage());
+        TesseraUserError red = assertThrows(TesseraUserError.class, () -> sch.stage(s).bind("k", "blockIdx.y"));
+        assertTrue(red.getMessage().contains("reduction axis") && red.getMessage().contains("rfactor")
+                && red.getMessage().contains("bind it to a threadIdx"), red.getMessage());
         sch.stage(s).bind("i", "blockIdx.x");
         TesseraUserError twice = assertThrows(TesseraUserError.class, () -> sch.stage(s).bind("i", "threadIdx.x"));
         assertTrue(twice.getMessage().contains("already bound to blockIdx.x"), twice.getMessage());

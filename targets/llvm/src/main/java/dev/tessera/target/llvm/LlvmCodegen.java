@@ -28,6 +28,7 @@ import dev.tessera.lower.ir.LetStmt;
 import dev.tessera.lower.ir.LoweredFunc;
 import dev.tessera.lower.ir.Prefetch;
 import dev.tessera.lower.ir.Barrier;
+import dev.tessera.lower.ir.CrossThreadReduce;
 import dev.tessera.lower.ir.Provide;
 import dev.tessera.lower.ir.Realize;
 import dev.tessera.lower.ir.Stmt;
@@ -268,6 +269,7 @@ public final class LlvmCodegen {
                 intrinsic("llvm.prefetch", new LLVMTypeRef[] {ptr}, address, LLVMConstInt(i32, 0, 0), LLVMConstInt(i32, 3, 0), LLVMConstInt(i32, 1, 0));
             }
             case Barrier bar -> throw new IllegalStateException("a GPU barrier reached the LLVM backend");
+            case CrossThreadReduce r -> throw new IllegalStateException("a cross-thread reduction reached the LLVM backend (its GPU-bound loops are refused first)");
             case Provide p -> throw new IllegalStateException("Provide reached the LLVM backend (storage flattening did not run): " + p.tensor());
             case Realize r -> throw new IllegalStateException("Realize reached the LLVM backend (storage flattening did not run): " + r.op());
         }
