@@ -12,8 +12,10 @@ import dev.tessera.ir.Axis;
 import dev.tessera.ir.DType;
 import dev.tessera.ir.IntImm;
 import dev.tessera.ir.Reducer;
+import dev.tessera.ops.Operator;
 import dev.tessera.ops.OperatorInstance;
 import dev.tessera.ops.Operators;
+import dev.tessera.schedule.GpuSchedules;
 import dev.tessera.schedule.LoopAxis;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.schedule.Stage;
@@ -28,6 +30,8 @@ import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Reductions shared by the threads of a block (a reduction loop bound to a threadIdx): each thread
@@ -141,5 +145,21 @@ class CrossThreadReductionTest {
         TesseraUserError e = assertThrows(TesseraUserError.class, () -> st.bind(st.leafAxes().get(1), "blockIdx.x"));
         assertTrue(e.getMessage().contains("blocks would race") && e.getMessage().contains("bind it to a threadIdx"), e.getMessage());
         assertEquals(2, st.leafAxes().size());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"softmax", "log_softmax", "layernorm", "reduce_sum", "reduce_mean", "reduce_max"})
+    void blockPerRowSchedulesMatchTheReference(String name) {
+        Operator op = Operators.get(name);
+        for (String shape : op.testShapes()) {
+            for (boolean symbolic : new boolean[] {false, true}) {
+                OperatorInstance inst = symbolic ? op.buildSymbolic(op.parseShape(shape)) : op.build(op.parseShape(shape));
+                Schedule s = Schedule.create(inst.outputs());
+                GpuSchedules.blockPerRow(s);
+                CompiledKernel k = backend.compile(s, name, target);
+                for (long lead : symbolic ? new long[] {1, 7} : new long[] {-1})
+                    assertNull(ReferenceCheck.firstMismatch(inst.inputs(), inst.outputs(), k, lead, 11), name + " " + shape + " lead " + lead);
+            }
+        }
     }
 }
