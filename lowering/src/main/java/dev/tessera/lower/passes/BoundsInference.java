@@ -207,7 +207,9 @@ public final class BoundsInference {
             return hi == null ? i : new Interval(i.min(), Te.c(hi));
         }
 
-        /** An upper bound of e over the enclosing loops; the stage's shape when none can be found. */
+        private static final int STORAGE_EXPR_LIMIT = 48;
+
+        /** An upper bound of e over the enclosing loops; the stage's shape when none can be found (or only a huge one). */
         private Expr upperBound(Expr e, Expr fallback) {
             Interval b = Bounds.of(e, enclosing);
             if (b.max() == null) return fallback;
@@ -216,6 +218,9 @@ public final class BoundsInference {
             Long c = constantUpperBound(m);
             if (c != null) return Te.c(c);
             for (Var v : Exprs.vars(m)) if (enclosing.containsKey(v)) return fallback;
+            // Bounds through a chain of symbolic regions nest each other's twice over (a DAG that prints as
+            // a tree of exponential size): beyond a few dozen nodes the domain's own extent is the better bound.
+            if (Exprs.size(m, STORAGE_EXPR_LIMIT + 1) > STORAGE_EXPR_LIMIT) return fallback;
             return m;
         }
     }

@@ -35,25 +35,22 @@ class CudaSourceCompileTest {
     void generatedSourceCompilesForSm80AndSm90(String name) {
         Optional<String> reason = CudaCompiler.unavailableReason();
         Assumptions.assumeTrue(reason.isEmpty(), () -> "no CUDA compiler: " + reason.orElse(""));
-        // Known gap: nvcc 13.0 runs for more than 2 minutes on capsule_routing's generated source (not yet understood).
-        Assumptions.assumeFalse(name.equals("capsule_routing"), "capsule_routing: nvcc takes over 2 minutes on its generated source (open problem)");
         Operator op = Operators.get(name);
         OperatorInstance inst = op.buildSymbolic(op.parseShape(op.testShapes().get(0)));
         List<Schedule> schedules = new ArrayList<>();
         Schedule byDefault = Schedule.create(inst.outputs());
         GpuSchedules.applyDefault(byDefault);
         schedules.add(byDefault);
-        // capsule_routing's random samples unroll its routing iterations into sources of 100+ KB: it compiles its default schedule only.
         for (long seed = 0; schedules.size() < 2 && seed < 6; seed++) {
             Schedule s = RandomGpuSchedules.sample(inst.outputs(), seed);
             try {
                 // Heavily unrolled samples give sources that ptxas takes minutes on; keep CI's compile time to seconds.
-                if (new CudaBackend().source(s, name, CudaBackend.typical("sm_80")).length() < 60_000) schedules.add(s);
+                if (new CudaBackend().source(s, name, CudaBackend.typical("sm_80")).length() < 200_000) schedules.add(s);
             } catch (TesseraUserError e) {
                 // a sample lowering rejects (a shared tile of symbolic size, a reader outside the loop): try the next
             }
         }
-        if (!name.equals("capsule_routing")) assertEquals(2, schedules.size(), name + ": no random GPU schedule of a compact source in 6 samples");
+        assertEquals(2, schedules.size(), name + ": no random GPU schedule of a compact source in 6 samples");
         for (String arch : List.of("sm_80", "sm_90")) {
             Target t = CudaBackend.typical(arch);
             // One translation unit per architecture, both schedules in it: their kernels are named apart.
