@@ -47,6 +47,24 @@ public abstract class CompiledKernel {
     }
 
     /**
+     * Times {@code repeats} calls after {@code warmup} untimed ones and returns each call's time in
+     * milliseconds; afterwards the output buffers hold what a call computes. Here the time is the
+     * wall-clock time of {@link #call}; a backend whose kernels run on a device with its own memory
+     * overrides this to time on buffers already resident there.
+     */
+    public double[] time(List<HostBuffer> args, int warmup, int repeats) {
+        for (int i = 0; i < warmup; i++) call(args);
+        double[] times = new double[repeats];
+        for (int i = 0; i < repeats; i++) {
+            long start = System.nanoTime();
+            call(args);
+            times[i] = (System.nanoTime() - start) / 1e6;
+        }
+        if (warmup + repeats == 0) call(args);
+        return times;
+    }
+
+    /**
      * Runs the native entry. The arguments have been checked: one live segment per buffer parameter
      * and the value of each shape parameter in {@link LoweredFunc#shapeParams()} order.
      */
