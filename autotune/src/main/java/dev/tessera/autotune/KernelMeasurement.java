@@ -67,6 +67,7 @@ final class KernelMeasurement {
             return new Measurer.Outcome(new TuningRecord.Timing(median, times[0], times[n - 1], n), null);
         } finally {
             arguments.close();
+            kernel.close(); // a GPU module per candidate would otherwise pile up in a long run
         }
     }
 

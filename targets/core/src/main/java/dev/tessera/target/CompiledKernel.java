@@ -11,7 +11,7 @@ import java.util.List;
  * {@link KernelSignature} (count, dtype, rank, shape, aliasing, closed buffers) before the backend's
  * native entry runs, so each backend only implements {@link #invoke}.
  */
-public abstract class CompiledKernel {
+public abstract class CompiledKernel implements AutoCloseable {
     private final LoweredFunc func;
     private final KernelSignature signature;
 
@@ -63,6 +63,14 @@ public abstract class CompiledKernel {
         if (warmup + repeats == 0) call(args);
         return times;
     }
+
+    /**
+     * Frees what the kernel holds on its device (a GPU's loaded module), for callers that compile
+     * many kernels, such as the autotuner; a CPU kernel's code stays with the JIT and this does
+     * nothing. A kernel from {@link Kernels#compile} is shared through its cache: close only kernels
+     * compiled without it.
+     */
+    @Override public void close() {}
 
     /**
      * Runs the native entry. The arguments have been checked: one live segment per buffer parameter

@@ -100,6 +100,9 @@ public final class GpuCompiledKernel extends CompiledKernel {
         }
     }
 
+    /** Unloads the module; the kernel cannot be called afterwards. */
+    @Override public void close() { module.close(); }
+
     /** Runs the program's kernels on device buffers the caller owns and returns the device time in milliseconds. */
     public double timeOnDevice(List<DeviceBuffer> buffers, long[] shapeValues) {
         LoweredFunc f = program.func();
