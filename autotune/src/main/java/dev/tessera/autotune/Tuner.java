@@ -16,9 +16,10 @@ import java.util.Set;
 
 /**
  * A tuning run on one target: proposes candidates with a strategy over the task's search space,
- * drops those that do not lower for the target, measures the rest and appends one record per measurement to the log. With
- * {@code resume}, traces already in the log for this workload and target are not measured again and
- * the run's earlier trials count towards {@code trials}; a warm-start log only informs the search.
+ * drops those that do not lower for the target, measures the rest and appends one record per
+ * measurement to the log. With {@code resume}, traces already in the log for this workload and
+ * target are not measured again and the run's earlier trials count towards {@code trials}; a
+ * warm-start log's records for the workload on targets of the same kind only inform the search.
  */
 public final class Tuner {
     /**
