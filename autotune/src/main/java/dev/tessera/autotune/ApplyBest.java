@@ -4,7 +4,9 @@ import dev.tessera.ir.DType;
 import dev.tessera.lower.Workload;
 import dev.tessera.ops.Operator;
 import dev.tessera.ops.OperatorInstance;
+import dev.tessera.schedule.GpuSchedules;
 import dev.tessera.schedule.Schedule;
+import dev.tessera.target.Backend;
 import dev.tessera.target.Target;
 import java.util.Comparator;
 import java.util.List;
@@ -12,8 +14,10 @@ import java.util.function.Consumer;
 
 /**
  * Applies tuning logs: the fastest successful record for the workload on this exact target; else
- * the fastest on a compatible target (same backend and vector width), with a warning; else the
- * operator's default schedule. Records whose trace no longer replays are passed over.
+ * the fastest on a compatible target (same backend and, for a CPU, vector width; for a GPU,
+ * architecture), with a warning; else the operator's default schedule for the target (on a GPU,
+ * {@link GpuSchedules#applyDefault}). Records whose trace no longer replays, or no longer lowers
+ * for this target (on a GPU: fits its launch limits), are passed over.
  */
 public final class ApplyBest {
     /** Where the schedule came from. */
@@ -28,32 +32,37 @@ public final class ApplyBest {
     public static Choice choose(Operator op, OperatorInstance inst, DType dtype, Target target, List<TuningRecord> records, Consumer<String> warnings) {
         String hash = Workload.hash(inst.outputs());
         TuningRecord.TargetInfo here = TuningRecord.TargetInfo.of(target);
+        Backend backend = Backend.byName(target.kind());
         List<TuningRecord> ok = records.stream()
                 .filter(r -> r.ok() && r.workload().structuralHash().equals(hash))
                 .sorted(Comparator.comparingLong(r -> r.timing().medianNs())).toList();
         for (TuningRecord r : ok) {
             if (!r.target().fingerprint().equals(here.fingerprint())) continue;
-            Schedule s = replay(inst, r);
+            Schedule s = usable(inst, r, backend, target);
             if (s != null) return new Choice(s, Source.EXACT_TARGET, r, "using " + describe(r) + " measured on this target");
         }
         for (TuningRecord r : ok) {
             if (!r.target().compatibleWith(here)) continue;
-            Schedule s = replay(inst, r);
+            Schedule s = usable(inst, r, backend, target);
             if (s != null) {
-                String msg = "using " + describe(r) + " measured on a compatible target (" + r.target().cpu() + ", "
-                        + r.target().cores() + " cores; this is " + here.cpu() + ", " + here.cores() + " cores)";
+                String msg = "using " + describe(r) + " measured on a compatible target (" + r.target().describe() + "; this is " + here.describe() + ")";
                 warnings.accept("warning: no tuning record for this target; " + msg);
                 return new Choice(s, Source.COMPATIBLE_TARGET, r, msg);
             }
         }
         Schedule s = Schedule.create(inst.outputs());
-        op.applyDefaultSchedule(s);
-        return new Choice(s, Source.DEFAULT_SCHEDULE, null, "no usable tuning record for " + op.name() + " on this or a compatible target; using the default schedule");
+        if (target.isGpu()) GpuSchedules.applyDefault(s);
+        else op.applyDefaultSchedule(s);
+        return new Choice(s, Source.DEFAULT_SCHEDULE, null, "no usable tuning record for " + op.name() + " on this or a compatible target; using the default "
+                + (target.isGpu() ? "GPU schedule" : "schedule"));
     }
 
-    private static Schedule replay(OperatorInstance inst, TuningRecord r) {
+    /** The record's schedule if it replays and lowers for the target, else null. */
+    private static Schedule usable(OperatorInstance inst, TuningRecord r, Backend backend, Target target) {
         try {
-            return Schedule.replay(inst.outputs(), r.trace());
+            Schedule s = Schedule.replay(inst.outputs(), r.trace());
+            backend.validate(s, target);
+            return s;
         } catch (RuntimeException e) {
             return null;
         }

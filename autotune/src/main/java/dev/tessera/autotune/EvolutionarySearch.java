@@ -28,7 +28,8 @@ final class EvolutionarySearch implements SearchStrategy {
         List<TuningHistory.Entry> ok = measured.stream().filter(e -> e.record().ok()).sorted(Comparator.comparingLong(e -> e.record().timing().medianNs())).toList();
         if (measured.size() < MIN_TRAINING || ok.isEmpty()) return new RandomSearch(space).propose(count, history, rnd);
 
-        CostModel model = history.trainModel(space.knobs());
+        CostModel model = history.trainModel(space, MIN_TRAINING);
+        if (model == null) return new RandomSearch(space).propose(count, history, rnd);
         List<TuningHistory.Entry> parents = ok.subList(0, Math.min(PARENTS, ok.size()));
         List<Candidate> children = new ArrayList<>();
         Set<String> seen = new HashSet<>();
@@ -50,8 +51,9 @@ final class EvolutionarySearch implements SearchStrategy {
         List<Scored> scored = new ArrayList<>();
         for (Candidate c : children) {
             Schedule s = history.replayOrNull(c.trace());
-            if (s == null) continue;
-            scored.add(new Scored(c, model.predict(ProgramFeatures.of(s, c, space.knobs()))));
+            double[] f = s == null ? null : space.features(s, c);
+            if (f == null) continue;
+            scored.add(new Scored(c, model.predict(f)));
         }
         scored.sort(Comparator.comparingDouble(Scored::score).reversed());
         int explore = Math.max(1, count / 4);

@@ -2,6 +2,7 @@ package dev.tessera.autotune;
 
 import dev.tessera.ops.OperatorInstance;
 import dev.tessera.schedule.Step;
+import dev.tessera.target.Target;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,10 +17,10 @@ public final class InProcessMeasurer implements Measurer {
 
     public InProcessMeasurer(Options options) { this.options = options; }
 
-    @Override public Outcome measure(TuningTask task, List<Step> trace) {
+    @Override public Outcome measure(TuningTask task, Target target, List<Step> trace) {
         OperatorInstance inst = built.computeIfAbsent(task, TuningTask::build);
         try {
-            return KernelMeasurement.run(inst, trace, options);
+            return KernelMeasurement.run(inst, target, trace, options);
         } catch (OutOfMemoryError e) {
             return Outcome.failed(TuningRecord.ErrorCode.OUT_OF_MEMORY, String.valueOf(e));
         }

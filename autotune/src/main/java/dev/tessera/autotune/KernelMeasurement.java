@@ -4,7 +4,6 @@ import dev.tessera.TesseraUserError;
 import dev.tessera.autotune.TuningRecord.ErrorCode;
 import dev.tessera.dsl.Tensor;
 import dev.tessera.ir.DType;
-import dev.tessera.lower.Lower;
 import dev.tessera.lower.interp.ReferenceInterpreter;
 import dev.tessera.lower.interp.TensorValue;
 import dev.tessera.ops.OperatorInstance;
@@ -21,7 +20,9 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Compiles, runs, times and checks one candidate in this process. Inputs are seeded random values;
+ * Compiles one candidate with the target's backend, runs, times and checks it in this process.
+ * Lowering errors (an invalid schedule, a launch the device cannot run) are told apart from
+ * compile errors. Inputs are seeded random values;
  * up to {@link #CHECKED_POINTS} output points per output (all of a small output) are compared with
  * the reference interpreter. Shared by the in-process measurer and the worker process.
  */
@@ -30,12 +31,12 @@ final class KernelMeasurement {
 
     private KernelMeasurement() {}
 
-    static Measurer.Outcome run(OperatorInstance inst, List<Step> trace, Measurer.Options opts) {
+    static Measurer.Outcome run(OperatorInstance inst, Target target, List<Step> trace, Measurer.Options opts) {
+        Backend backend = Backend.byName(target.kind());
         Schedule schedule;
-        dev.tessera.lower.ir.LoweredFunc func;
         try {
             schedule = Schedule.replay(inst.outputs(), trace);
-            func = Lower.lower(schedule, "tuned");
+            backend.validate(schedule, target);
         } catch (TesseraUserError e) {
             return Measurer.Outcome.failed(ErrorCode.LOWERING_FAILED, e.getMessage());
         } catch (RuntimeException | StackOverflowError e) {
@@ -43,8 +44,7 @@ final class KernelMeasurement {
         }
         CompiledKernel kernel;
         try {
-            Target target = Target.host();
-            kernel = Backend.byName(target.kind()).compile(func, target);
+            kernel = backend.compile(schedule, "tuned", target);
         } catch (RuntimeException | StackOverflowError e) {
             return Measurer.Outcome.failed(ErrorCode.COMPILE_FAILED, String.valueOf(e));
         }
@@ -52,14 +52,10 @@ final class KernelMeasurement {
         Map<Tensor, TensorValue> inputs = arguments.inputValues();
         List<HostBuffer> args = arguments.buffers();
         try {
-            long[] times = new long[Math.max(1, opts.repeats())];
+            long[] times;
             try {
-                for (int i = 0; i < opts.warmup(); i++) kernel.call(args);
-                for (int i = 0; i < times.length; i++) {
-                    long s = System.nanoTime();
-                    kernel.call(args);
-                    times[i] = System.nanoTime() - s;
-                }
+                // On a GPU: device time on resident buffers; either way the outputs of the last run stay in args.
+                times = Arrays.stream(kernel.time(args, opts.warmup(), Math.max(1, opts.repeats()))).mapToLong(ms -> Math.round(ms * 1e6)).toArray();
             } catch (RuntimeException e) {
                 return Measurer.Outcome.failed(ErrorCode.RUNTIME_ERROR, String.valueOf(e));
             }
@@ -71,6 +67,7 @@ final class KernelMeasurement {
             return new Measurer.Outcome(new TuningRecord.Timing(median, times[0], times[n - 1], n), null);
         } finally {
             arguments.close();
+            kernel.close(); // a GPU module per candidate would otherwise pile up in a long run
         }
     }
 

@@ -27,9 +27,9 @@ public final class LogReports {
         for (List<TuningRecord> g : byWorkloadAndTarget(records).values()) {
             TuningRecord first = g.get(0);
             long errors = g.stream().filter(r -> !r.ok()).count();
-            sb.append(String.format("%s  (hash %s)%n  target %s, %d cores (%s)%n  %d records, %d errors%s%n", first.workload().describe(),
+            sb.append(String.format("%s  (hash %s)%n  target %s (%s)%n  %d records, %d errors%s%n", first.workload().describe(),
                     first.workload().structuralHash().substring(0, Math.min(12, first.workload().structuralHash().length())),
-                    first.target().cpu(), first.target().cores(), first.target().fingerprint(), g.size(), errors,
+                    first.target().describe(), first.target().fingerprint(), g.size(), errors,
                     errors == 0 ? "" : " " + g.stream().filter(r -> !r.ok()).collect(Collectors.groupingBy(r -> r.error().code(), TreeMap::new, Collectors.counting()))));
             Map<String, List<TuningRecord>> byStrategy = new TreeMap<>();
             for (TuningRecord r : g) byStrategy.computeIfAbsent(r.provenance().strategy(), k -> new ArrayList<>()).add(r);

@@ -3,6 +3,8 @@ package dev.tessera.autotune;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.ops.OperatorInstance;
 import dev.tessera.schedule.Step;
+import dev.tessera.target.Backend;
+import dev.tessera.target.Target;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -13,7 +15,8 @@ import java.util.Map;
 
 /**
  * The measurement worker process: reads one {@link Request} per line on stdin, measures it with
- * {@link KernelMeasurement}, and answers one line prefixed {@value #PREFIX} on stdout (anything else
+ * {@link KernelMeasurement} on the device of the requested kind (the host CPU, or the GPU backend's
+ * device, opened once per worker), and answers one line prefixed {@value #PREFIX} on stdout (anything else
  * a native library prints is ignored by the parent). Started by {@link WorkerProcessMeasurer}.
  *
  * <p>Test hook: the system property {@code tessera.autotune.inject} = {@code hang:N} or
@@ -23,8 +26,11 @@ import java.util.Map;
 public final class MeasureWorker {
     static final String PREFIX = "@@tessera-measure ";
 
-    /** One measurement request. */
-    record Request(TuningTask task, List<Step> trace, Measurer.Options options) {}
+    /**
+     * One measurement request: the task, the kind and fingerprint of the target to measure on (the
+     * worker finds that device itself and refuses to measure on another), the trace and the options.
+     */
+    record Request(TuningTask task, String targetKind, String targetFingerprint, List<Step> trace, Measurer.Options options) {}
 
     private MeasureWorker() {}
 
@@ -34,6 +40,7 @@ public final class MeasureWorker {
         System.setOut(System.err); // keep stray prints off the protocol channel
         String inject = System.getProperty("tessera.autotune.inject", "");
         Map<String, OperatorInstance> built = new HashMap<>();
+        Map<String, Target> targets = new HashMap<>();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;
         int served = 0;
@@ -46,7 +53,11 @@ public final class MeasureWorker {
             try {
                 Request req = mapper.readValue(line, Request.class);
                 OperatorInstance inst = built.computeIfAbsent(mapper.writeValueAsString(req.task()), k -> req.task().build());
-                outcome = KernelMeasurement.run(inst, req.trace(), req.options());
+                Target target = targets.computeIfAbsent(req.targetKind(), kind -> Backend.byName(kind).presentTarget());
+                outcome = target.fingerprint().equals(req.targetFingerprint())
+                        ? KernelMeasurement.run(inst, target, req.trace(), req.options())
+                        : Measurer.Outcome.failed(TuningRecord.ErrorCode.RUNTIME_ERROR, "the worker's " + req.targetKind() + " device is "
+                                + target.fingerprint() + ", not the tuned target " + req.targetFingerprint());
             } catch (OutOfMemoryError e) {
                 built.clear();
                 outcome = Measurer.Outcome.failed(TuningRecord.ErrorCode.OUT_OF_MEMORY, String.valueOf(e));

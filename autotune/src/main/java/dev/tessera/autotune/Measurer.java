@@ -1,11 +1,13 @@
 package dev.tessera.autotune;
 
 import dev.tessera.schedule.Step;
+import dev.tessera.target.Target;
 import java.util.List;
 
 /**
- * Measures candidate schedules of one task: compiles each trace, times it and checks its output
- * against the reference interpreter. A failure of any kind (wrong answer, crash, timeout, out of
+ * Measures candidate schedules of one task on a target: compiles each trace with the target's
+ * backend, times it (on a GPU, device time on resident buffers) and checks its output against the
+ * reference interpreter. A failure of any kind (wrong answer, crash, timeout, out of
  * memory) is returned as an {@link Outcome} with an error, never thrown, so tuning continues.
  */
 public interface Measurer extends AutoCloseable {
@@ -21,7 +23,8 @@ public interface Measurer extends AutoCloseable {
         public static Options defaults() { return new Options(2, 7, 60_000); }
     }
 
-    Outcome measure(TuningTask task, List<Step> trace);
+    /** Measures {@code trace} on {@code target}, which must be present on this machine (the host CPU, or the backend's device). */
+    Outcome measure(TuningTask task, Target target, List<Step> trace);
 
     @Override default void close() {}
 }

@@ -2,10 +2,18 @@ package dev.tessera.autotune;
 
 import dev.tessera.ir.Axis;
 import dev.tessera.ir.IntImm;
+import dev.tessera.lower.Lower;
+import dev.tessera.lower.device.DeviceProgram;
+import dev.tessera.lower.device.GpuKernel;
+import dev.tessera.lower.device.MemoryScope;
+import dev.tessera.lower.ir.Barrier;
+import dev.tessera.lower.ir.Stmt;
+import dev.tessera.lower.ir.StmtVisitor;
 import dev.tessera.ops.Knob;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.schedule.Stage;
 import dev.tessera.schedule.Step;
+import dev.tessera.target.Target;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -82,6 +90,68 @@ final class ProgramFeatures {
         for (int k = 0; k < knobs.size(); k++)
             f[GENERIC + k] = log2(1 + c.knobs().getOrDefault(knobs.get(k).name(), knobs.get(k).defaultValue()));
         return f;
+    }
+
+    static final int GPU = 12;
+
+    /**
+     * The features of a GPU candidate: the trace features of {@link #of} (no knobs), then those of
+     * its device program (lowered as for the GPU): kernels; threads per block, largest and
+     * smallest; blocks and threads launched in all; shared bytes per block, largest; per-thread
+     * (local) elements, largest; barriers; the threadIdx.x extent of the last kernel (coalescing);
+     * the block's share of the device's threads per block and shared memory; and whether every
+     * block is a multiple of the warp. Extents are log2; a grid that is not constant counts 64 per
+     * dimension. Null when the candidate does not lower.
+     */
+    static double[] ofGpu(Schedule schedule, Candidate c, Target target) {
+        DeviceProgram p;
+        try {
+            p = Lower.lowerForGpu(schedule, "features");
+        } catch (RuntimeException | StackOverflowError e) {
+            return null;
+        }
+        double[] f = java.util.Arrays.copyOf(of(schedule, c, List.of()), GENERIC + GPU);
+        Target.GpuLimits limits = target.gpu();
+        long maxThreads = 0, minThreads = Long.MAX_VALUE, blocks = 0, threads = 0, shared = 0, local = 0;
+        int barriers = 0;
+        boolean warpMultiple = true;
+        for (GpuKernel k : p.kernels()) {
+            long grid = 1;
+            for (var e : k.grid()) grid *= e instanceof IntImm i ? Math.max(1, i.value()) : 64;
+            maxThreads = Math.max(maxThreads, k.threadsPerBlock());
+            minThreads = Math.min(minThreads, k.threadsPerBlock());
+            blocks += grid;
+            threads += grid * k.threadsPerBlock();
+            shared = Math.max(shared, k.sharedBytes());
+            local = Math.max(local, k.scratch().stream().filter(b -> b.scope() == MemoryScope.LOCAL).mapToLong(GpuKernel.ScopedBuffer::elements).sum());
+            barriers += countBarriers(k.body());
+            warpMultiple &= k.threadsPerBlock() % limits.warpSize() == 0;
+        }
+        int g = GENERIC;
+        f[g] = p.kernels().size();
+        f[g + 1] = log2(maxThreads);
+        f[g + 2] = p.kernels().isEmpty() ? 0 : log2(minThreads);
+        f[g + 3] = log2(blocks);
+        f[g + 4] = log2(threads);
+        f[g + 5] = log2(1 + shared);
+        f[g + 6] = log2(1 + local);
+        f[g + 7] = barriers;
+        f[g + 8] = p.kernels().isEmpty() ? 0 : log2(p.kernels().get(p.kernels().size() - 1).block().get(0));
+        f[g + 9] = (double) maxThreads / limits.maxThreadsPerBlock();
+        f[g + 10] = limits.sharedMemoryBytes() == 0 ? 0 : (double) shared / limits.sharedMemoryBytes();
+        f[g + 11] = warpMultiple ? 1 : 0;
+        return f;
+    }
+
+    private static int countBarriers(Stmt body) {
+        int[] n = {0};
+        new StmtVisitor() {
+            @Override public void visit(Stmt s) {
+                if (s instanceof Barrier) n[0]++;
+                visitChildren(s);
+            }
+        }.visit(body);
+        return n[0];
     }
 
     private static long ceil(long a, long b) { return b <= 0 ? a : (a + b - 1) / b; }

@@ -2,6 +2,8 @@ package dev.tessera.autotune;
 
 import dev.tessera.ops.Knob;
 import dev.tessera.ops.OperatorInstance;
+import dev.tessera.schedule.Schedule;
+import dev.tessera.target.Target;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -11,7 +13,7 @@ import java.util.Random;
  * traces that lowering rejects; the tuner filters those before measuring.
  */
 public interface SearchSpace {
-    /** "template" or "automatic". */
+    /** "template", "automatic" or "automatic GPU". */
     String kind();
 
     /** The knobs of a template space (empty for an automatic one); cost-model features include their values. */
@@ -27,18 +29,31 @@ public interface SearchSpace {
     Optional<List<Candidate>> enumerate(int limit);
 
     /**
-     * The space a run searches: {@code template}, the operator's knobs; {@code automatic}, schedules
-     * generated from the compute definition alone; {@code auto}, the template when there is one.
+     * The cost model's feature vector of a candidate (its replayed schedule {@code s}), of a fixed
+     * length per space; null when the candidate cannot be described (it does not lower).
      */
-    static SearchSpace forTask(TuningTask task, OperatorInstance inst, String space) {
+    default double[] features(Schedule s, Candidate c) { return ProgramFeatures.of(s, c, knobs()); }
+
+    /**
+     * The space a run searches on a CPU target: {@code template}, the operator's knobs;
+     * {@code automatic}, schedules generated from the compute definition alone; {@code auto}, the
+     * template when there is one. On a GPU target only the automatic GPU space exists (the
+     * templates are CPU schedules): {@code auto} and {@code automatic} give it, {@code template} is
+     * a user error.
+     */
+    static SearchSpace forTask(TuningTask task, OperatorInstance inst, String space, Target target) {
+        if (target.isGpu()) {
+            if (space.equals("template"))
+                throw new dev.tessera.TesseraUserError("template spaces are CPU-only (an operator's knobs configure its CPU schedule); on the "
+                        + target.kind() + " target " + task.op() + " is tuned in the automatic GPU space: use --space auto or automatic");
+            return new GpuAutomaticSpace(inst.outputs(), target);
+        }
         boolean template = hasTemplate(task);
         if (space.equals("template") && !template)
             throw new dev.tessera.TesseraUserError(task.op() + " has no tunable template (no knobs); use --space automatic");
         if (template && !space.equals("automatic")) return new TemplateSpace(task, inst, task.operator().knobs(task.shape()));
         return new AutomaticSpace(inst.outputs());
     }
-
-    static SearchSpace forTask(TuningTask task, OperatorInstance inst) { return forTask(task, inst, "auto"); }
 
     /** Whether the task is a built-in operator with knobs. */
     static boolean hasTemplate(TuningTask task) {

@@ -1,10 +1,10 @@
 package dev.tessera.autotune;
 
 import dev.tessera.TesseraUserError;
-import dev.tessera.lower.Lower;
 import dev.tessera.ops.OperatorInstance;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.schedule.Step;
+import dev.tessera.target.Backend;
 import dev.tessera.target.Target;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -15,10 +15,11 @@ import java.util.Random;
 import java.util.Set;
 
 /**
- * A tuning run: proposes candidates with a strategy over the task's search space, drops those that
- * do not lower, measures the rest and appends one record per measurement to the log. With
- * {@code resume}, traces already in the log for this workload and target are not measured again and
- * the run's earlier trials count towards {@code trials}; a warm-start log only informs the search.
+ * A tuning run on one target: proposes candidates with a strategy over the task's search space,
+ * drops those that do not lower for the target, measures the rest and appends one record per
+ * measurement to the log. With {@code resume}, traces already in the log for this workload and
+ * target are not measured again and the run's earlier trials count towards {@code trials}; a
+ * warm-start log's records for the workload on targets of the same kind only inform the search.
  */
 public final class Tuner {
     /**
@@ -41,11 +42,11 @@ public final class Tuner {
 
         public static Options of(String strategy, int trials, long seed) { return new Options(strategy, trials, seed, false, List.of(), 8, -1); }
 
-        public Options resuming() { return new Options(strategy, trials, seed, true, warmStart, batchSize, stopAfter); }
+        public Options resuming() { return new Options(strategy, trials, seed, true, warmStart, batchSize, stopAfter, space); }
 
-        public Options stoppingAfter(int n) { return new Options(strategy, trials, seed, resume, warmStart, batchSize, n); }
+        public Options stoppingAfter(int n) { return new Options(strategy, trials, seed, resume, warmStart, batchSize, n, space); }
 
-        public Options warmStartingFrom(List<Path> logs) { return new Options(strategy, trials, seed, resume, logs, batchSize, stopAfter); }
+        public Options warmStartingFrom(List<Path> logs) { return new Options(strategy, trials, seed, resume, logs, batchSize, stopAfter, space); }
     }
 
     /** Called after every measurement. */
@@ -58,11 +59,24 @@ public final class Tuner {
 
     private Tuner() {}
 
+    /** A run on the host CPU. */
     public static Result run(TuningTask task, Path log, Options opts, Measurer measurer, Progress progress, PrintStream warnings) {
+        return run(task, Target.host(), log, opts, measurer, progress, warnings);
+    }
+
+    /**
+     * A run on {@code device}: the host CPU, or a GPU present on this machine (the automatic GPU
+     * space; template spaces are CPU-only). Candidates that do not lower for the device or exceed
+     * its launch limits are skipped as invalid.
+     */
+    public static Result run(TuningTask task, Target device, Path log, Options opts, Measurer measurer, Progress progress, PrintStream warnings) {
         OperatorInstance inst = task.build();
         TuningWorkload workload = task.workload(inst);
-        TuningRecord.TargetInfo target = TuningRecord.TargetInfo.of(Target.host());
-        SearchSpace space = SearchSpace.forTask(task, inst, opts.space());
+        TuningRecord.TargetInfo target = TuningRecord.TargetInfo.of(device);
+        Backend backend = Backend.byName(device.kind());
+        SearchSpace space = SearchSpace.forTask(task, inst, opts.space(), device);
+        if (device.isGpu() && SearchSpace.hasTemplate(task) && opts.space().equals("auto"))
+            warnings.println("note: " + task.op() + "'s template space is CPU-only; on " + device.kind() + " the automatic GPU space is searched");
         SearchStrategy strategy = SearchStrategy.named(opts.strategy(), space);
         // The automatic space of an operator that has a template is another search: its records say so.
         String strategyName = space instanceof AutomaticSpace && SearchSpace.hasTemplate(task) ? strategy.name() + "/automatic" : strategy.name();
@@ -86,7 +100,7 @@ public final class Tuner {
         if (!opts.resume()) done.clear();
         for (Path w : opts.warmStart())
             for (TuningRecord r : TuningLog.readReporting(w, warnings))
-                if (r.workload().structuralHash().equals(workload.structuralHash())) history.add(r);
+                if (r.workload().structuralHash().equals(workload.structuralHash()) && r.target().kind().equals(target.kind())) history.add(r);
 
         Random rnd = new Random(opts.seed());
         int invalid = 0, measured = 0, idleBatches = 0;
@@ -98,12 +112,12 @@ public final class Tuner {
                 if (trial >= opts.trials()) break;
                 String key = TuningRecord.key(workload.structuralHash(), target.fingerprint(), c.trace());
                 if (!done.add(key)) continue; // measured before (resume) or proposed twice
-                if (!lowers(inst, c.trace())) {
+                if (!lowers(inst, c.trace(), backend, device)) {
                     invalid++;
                     continue;
                 }
                 any = true;
-                Measurer.Outcome o = measurer.measure(task, c.trace());
+                Measurer.Outcome o = measurer.measure(task, device, c.trace());
                 TuningRecord r = new TuningRecord(TuningRecord.SCHEMA_VERSION, workload, target, c.trace(), o.timing(), o.error(),
                         new TuningRecord.Provenance(strategyName, opts.seed(), trial, c.knobs()), Instant.now().toString(), Version.TESSERA);
                 TuningLog.append(log, r);
@@ -121,10 +135,10 @@ public final class Tuner {
         return new Result(trial, measured, errors, invalid, best, workload);
     }
 
-    /** Whether the trace replays and lowers; lowering's user errors mark an invalid schedule. */
-    static boolean lowers(OperatorInstance inst, List<Step> trace) {
+    /** Whether the trace replays and lowers for the device (on a GPU: within its launch limits); user errors mark an invalid schedule. */
+    static boolean lowers(OperatorInstance inst, List<Step> trace, Backend backend, Target device) {
         try {
-            Lower.lower(Schedule.replay(inst.outputs(), trace), "candidate");
+            backend.validate(Schedule.replay(inst.outputs(), trace), device);
             return true;
         } catch (TesseraUserError e) {
             return false;

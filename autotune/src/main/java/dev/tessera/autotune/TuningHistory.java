@@ -1,6 +1,5 @@
 package dev.tessera.autotune;
 
-import dev.tessera.ops.Knob;
 import dev.tessera.ops.OperatorInstance;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.schedule.Step;
@@ -40,18 +39,22 @@ public final class TuningHistory {
         }
     }
 
-    /** A cost model trained on every replayable entry (failures score below the slowest success). */
-    CostModel trainModel(List<Knob> knobs) {
+    /**
+     * A cost model over the space's features, trained on every entry it can describe (failures
+     * score below the slowest success); null with fewer than {@code minRows} such entries.
+     */
+    CostModel trainModel(SearchSpace space, int minRows) {
         double worst = entries.stream().filter(e -> e.record().ok()).mapToDouble(e -> score(e.record())).min().orElse(0);
         List<double[]> x = new ArrayList<>();
         List<Double> y = new ArrayList<>();
         for (Entry e : entries) {
             Schedule s = replayOrNull(e.candidate().trace());
-            if (s == null) continue;
-            x.add(ProgramFeatures.of(s, e.candidate(), knobs));
+            double[] f = s == null ? null : space.features(s, e.candidate());
+            if (f == null) continue;
+            x.add(f);
             y.add(e.record().ok() ? score(e.record()) : worst - 1);
         }
-        return CostModel.train(x, y);
+        return x.size() < minRows ? null : CostModel.train(x, y);
     }
 
     private static double score(TuningRecord r) { return -Math.log(r.timing().medianNs()); }

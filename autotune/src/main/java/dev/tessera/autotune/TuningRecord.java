@@ -22,15 +22,37 @@ public record TuningRecord(int schemaVersion, TuningWorkload workload, TargetInf
             throw new IllegalArgumentException("a tuning record has either a timing or an error, not " + (timing == null ? "neither" : "both"));
     }
 
-    /** The machine a record was measured on: LLVM's CPU name and feature string, and the fingerprint that keys logs. */
-    public record TargetInfo(String kind, String cpu, String features, int vectorBits, int cores, String fingerprint) {
-        public static TargetInfo of(Target t) {
-            return new TargetInfo(t.kind(), t.cpu(), t.features(), t.vectorBits(), t.cores(), t.fingerprint());
+    /**
+     * The device a record was measured on: the backend kind, the CPU name and feature string as LLVM
+     * spells them (for a GPU: the device name), the widest vector, the cores (a GPU's compute units),
+     * for a GPU its limits (architecture: compute capability or OpenCL C version, threads and shared
+     * memory per block, ...; absent for a CPU), and the fingerprint that keys logs.
+     */
+    public record TargetInfo(String kind, String cpu, String features, int vectorBits, int cores, String fingerprint,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) Target.GpuLimits gpu) {
+        /** A CPU target. */
+        public TargetInfo(String kind, String cpu, String features, int vectorBits, int cores, String fingerprint) {
+            this(kind, cpu, features, vectorBits, cores, fingerprint, null);
         }
 
-        /** Same backend and CPU family name and vector width: a schedule tuned on one is a sensible start on the other. */
+        public static TargetInfo of(Target t) {
+            return new TargetInfo(t.kind(), t.cpu(), t.features(), t.vectorBits(), t.cores(), t.fingerprint(), t.gpu());
+        }
+
+        /**
+         * Whether a schedule tuned on {@code o} is a sensible start here: the same backend and, for
+         * CPUs, the same vector width; for GPUs, the same architecture (compute capability or OpenCL
+         * C version). A CPU record never applies to a GPU, nor the reverse.
+         */
         public boolean compatibleWith(TargetInfo o) {
-            return kind.equals(o.kind) && vectorBits == o.vectorBits;
+            if (!kind.equals(o.kind) || (gpu == null) != (o.gpu == null)) return false;
+            return gpu == null ? vectorBits == o.vectorBits : gpu.arch().equals(o.gpu.arch());
+        }
+
+        /** e.g. {@code znver4, 2 cores} or {@code NVIDIA H100 (cuda sm_90, 1024 threads/block, 49152 B shared)}. */
+        public String describe() {
+            return gpu == null ? cpu + ", " + cores + " cores"
+                    : cpu + " (" + kind + " " + gpu.arch() + ", " + gpu.maxThreadsPerBlock() + " threads/block, " + gpu.sharedMemoryBytes() + " B shared)";
         }
     }
 

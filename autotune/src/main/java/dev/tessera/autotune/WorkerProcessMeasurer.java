@@ -3,6 +3,7 @@ package dev.tessera.autotune;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.autotune.TuningRecord.ErrorCode;
 import dev.tessera.schedule.Step;
+import dev.tessera.target.Target;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -46,10 +47,10 @@ public final class WorkerProcessMeasurer implements Measurer {
     /** How many worker processes this measurer has started (1 unless some died or were killed). */
     public int workersStarted() { return started; }
 
-    @Override public Outcome measure(TuningTask task, List<Step> trace) {
+    @Override public Outcome measure(TuningTask task, Target target, List<Step> trace) {
         try {
             if (process == null || !process.isAlive()) start();
-            toWorker.write(MAPPER.writeValueAsString(new MeasureWorker.Request(task, trace, options)) + "\n");
+            toWorker.write(MAPPER.writeValueAsString(new MeasureWorker.Request(task, target.kind(), target.fingerprint(), trace, options)) + "\n");
             toWorker.flush();
         } catch (IOException e) {
             return died("cannot talk to the worker: " + e.getMessage());

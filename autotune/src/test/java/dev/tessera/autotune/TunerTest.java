@@ -98,8 +98,8 @@ class TunerTest {
         TuningTask other = TuningTask.operator("matmul", Map.of(), new long[] {16, 16, 16}, "f32");
         Measurer lying = new Measurer() {
             final InProcessMeasurer real = new InProcessMeasurer(FAST);
-            @Override public Outcome measure(TuningTask task, List<dev.tessera.schedule.Step> trace) {
-                return trace.size() % 2 == 0 ? Outcome.failed(TuningRecord.ErrorCode.WRONG_ANSWER, "injected") : real.measure(other, trace);
+            @Override public Outcome measure(TuningTask task, Target target, List<dev.tessera.schedule.Step> trace) {
+                return trace.size() % 2 == 0 ? Outcome.failed(TuningRecord.ErrorCode.WRONG_ANSWER, "injected") : real.measure(other, target, trace);
             }
         };
         Tuner.Result r = Tuner.run(MATMUL, dir.resolve("t.jsonl"), Tuner.Options.of("random", 4, 3), lying, null, QUIET);

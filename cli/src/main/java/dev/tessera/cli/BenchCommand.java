@@ -41,7 +41,7 @@ final class BenchCommand implements Runnable {
         long[] shape = options.shapeArgs();
         DType dtype = options.dtype();
         OperatorInstance inst = op.build(shape, dtype);
-        String defaultMode = options.isGpu() ? "default" : "best"; // the tuning logs are the CPU's
+        String defaultMode = "best";
         Schedule s = options.schedule(inst, defaultMode);
         Target device = options.targetDevice();
         KernelRunner.Result r = KernelRunner.run(op.name(), inst, s, device, Math.max(0, warmup), Math.max(1, repeats));

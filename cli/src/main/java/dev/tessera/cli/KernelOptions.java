@@ -36,8 +36,8 @@ final class KernelOptions {
     Map<String, String> attributes = new LinkedHashMap<>();
 
     @Option(names = "--schedule",
-            description = "best (the fastest record in the tuning logs for this workload and CPU, else the default; bench's default), "
-                    + "default (the operator's CPU schedule; the other commands' default), tuned (its tunable schedule with --knob values), "
+            description = "best (the fastest record in the tuning logs for this workload and target, else one of a compatible target, else the default; bench's default), "
+                    + "default (the operator's default schedule for the target; the other commands' default), tuned (its tunable CPU schedule with --knob values), "
                     + "naive (no steps), or a JSON trace file.")
     String schedule;
 
@@ -87,12 +87,12 @@ final class KernelOptions {
     /** The schedule asked for, with the command's default mode; where it came from goes to stderr for best. */
     Schedule schedule(OperatorInstance inst, String commandDefault) {
         String mode = scheduleMode(commandDefault);
-        if (isGpu() && (mode.equals("best") || mode.equals("tuned")))
-            throw new TesseraUserError("--schedule " + mode + " is for the CPU (its tuning logs and knobs are the CPU's); on --target " + target
-                    + " use --schedule default (blocks and threads bound automatically), naive, or a JSON trace file");
+        if (isGpu() && mode.equals("tuned"))
+            throw new TesseraUserError("--schedule tuned (and --knob) is for the CPU (the operator's knobs configure its CPU schedule); on --target " + target
+                    + " use --schedule best (the tuning logs), default (blocks and threads bound automatically), naive, or a JSON trace file");
         if (mode.equals("best")) {
             if (!knobs.isEmpty()) throw new TesseraUserError("--knob sets the tunable schedule's knobs; it cannot be combined with --schedule best");
-            var choice = TuningLogsLookup.choose(operator(), inst, dtype(), logs, System.err);
+            var choice = TuningLogsLookup.choose(operator(), inst, dtype(), targetDevice(), logs, System.err);
             System.err.println("schedule: " + choice.message());
             return choice.schedule();
         }

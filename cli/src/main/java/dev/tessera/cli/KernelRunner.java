@@ -9,8 +9,6 @@ import dev.tessera.target.CompiledKernel;
 import dev.tessera.target.HostBuffer;
 import dev.tessera.target.KernelArguments;
 import dev.tessera.target.Target;
-import dev.tessera.target.gpu.DeviceRuntime;
-import dev.tessera.target.gpu.GpuCompiledKernel;
 import dev.tessera.target.Kernels;
 import java.util.Arrays;
 import java.util.List;
@@ -32,9 +30,9 @@ final class KernelRunner {
     }
 
     /**
-     * Compiles for {@code target}, times, and checks against the reference. On a GPU the time is the
-     * device's (events around the launches, on buffers already in device memory); the check runs a
-     * whole call, copies included.
+     * Compiles for {@code target}, times ({@link CompiledKernel#time}: on a GPU the device's time,
+     * events around the launches on buffers already in device memory), and checks the outputs of
+     * the last timed run against the reference.
      */
     static Result run(String name, OperatorInstance inst, Schedule schedule, Target target, int warmup, int repeats) {
         long t0 = System.nanoTime();
@@ -45,16 +43,7 @@ final class KernelRunner {
         Map<Tensor, TensorValue> inputs = arguments.inputValues();
         List<HostBuffer> args = arguments.buffers();
         try {
-            double[] times = kernel instanceof GpuCompiledKernel gpu ? deviceTimes(gpu, args, warmup, repeats) : new double[repeats];
-            if (!(kernel instanceof GpuCompiledKernel)) {
-                for (int i = 0; i < warmup; i++) kernel.call(args);
-                for (int i = 0; i < repeats; i++) {
-                    long s = System.nanoTime();
-                    kernel.call(args);
-                    times[i] = (System.nanoTime() - s) / 1e6;
-                }
-            }
-            if (kernel instanceof GpuCompiledKernel) kernel.call(args); // the outputs the check reads
+            double[] times = kernel.time(args, warmup, repeats); // leaves the outputs the check reads
             Arrays.sort(times);
             double median = repeats % 2 == 1 ? times[repeats / 2] : (times[repeats / 2 - 1] + times[repeats / 2]) / 2;
 
@@ -78,26 +67,6 @@ final class KernelRunner {
             return new Result(compileMs, median, times[0], times[repeats - 1], maxErr, checked, repeats);
         } finally {
             arguments.close();
-        }
-    }
-
-    /** Device milliseconds of each timed run, inputs copied to the device once beforehand. */
-    private static double[] deviceTimes(GpuCompiledKernel kernel, List<HostBuffer> args, int warmup, int repeats) {
-        long[] shapes = kernel.signature().check(args);
-        var runtime = kernel.runtime();
-        List<DeviceRuntime.DeviceBuffer> device = new java.util.ArrayList<>();
-        try {
-            for (HostBuffer b : args) {
-                DeviceRuntime.DeviceBuffer d = runtime.allocate(Math.max(1, b.segment().byteSize()));
-                device.add(d);
-                if (b.segment().byteSize() > 0) runtime.copyToDevice(b.segment(), d);
-            }
-            for (int i = 0; i < warmup; i++) kernel.timeOnDevice(device, shapes);
-            double[] times = new double[repeats];
-            for (int i = 0; i < repeats; i++) times[i] = kernel.timeOnDevice(device, shapes);
-            return times;
-        } finally {
-            for (DeviceRuntime.DeviceBuffer d : device) d.close();
         }
     }
 

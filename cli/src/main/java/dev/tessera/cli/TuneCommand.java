@@ -2,10 +2,13 @@ package dev.tessera.cli;
 
 import dev.tessera.TesseraUserError;
 import dev.tessera.autotune.Measurer;
+import dev.tessera.autotune.SearchSpace;
 import dev.tessera.autotune.TuningRecord;
 import dev.tessera.autotune.TuningTask;
 import dev.tessera.autotune.Tuner;
 import dev.tessera.autotune.WorkerProcessMeasurer;
+import dev.tessera.target.Backend;
+import dev.tessera.target.Target;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,7 +18,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code tessera tune OP}: searches schedules, measuring each in a worker process, and appends every measurement to a JSON Lines log. */
-@Command(name = "tune", description = "Autotune an operator's schedule on this CPU; every measurement is appended to a JSON Lines tuning log (docs/tuning-logs.md).")
+@Command(name = "tune", description = "Autotune an operator's schedule on this CPU or a GPU; every measurement is appended to a JSON Lines tuning log (docs/tuning-logs.md).")
 final class TuneCommand implements Runnable {
     @Parameters(index = "0", description = "Operator name (see `tessera ops`).")
     String op;
@@ -29,7 +32,9 @@ final class TuneCommand implements Runnable {
     @Option(names = "--attr", paramLabel = "NAME=VALUE", description = "An operator attribute (repeatable).")
     java.util.Map<String, String> attributes = new java.util.LinkedHashMap<>();
 
-    @Option(names = "--target", defaultValue = "cpu", description = "Target: cpu (the host CPU through LLVM; llvm is a synonym).")
+    @Option(names = "--target", defaultValue = "cpu",
+            description = "Target: cpu (the host CPU through LLVM; llvm is a synonym), cuda or opencl (this machine's GPU; TESSERA_OPENCL_DEVICE picks the OpenCL device). "
+                    + "On a GPU the automatic GPU space is searched (template spaces are CPU-only).")
     String target;
 
     @Option(names = "--trials", required = true, description = "Measurements to make (on --resume, earlier ones of the same strategy and seed count).")
@@ -67,8 +72,11 @@ final class TuneCommand implements Runnable {
     int batch;
 
     @Override public void run() {
-        if (!target.equals("cpu") && !target.equals("llvm"))
-            throw new TesseraUserError("unknown target '" + target + "'; available targets: cpu");
+        Target device = switch (target) {
+            case "cpu", "llvm" -> Target.host();
+            case "cuda", "opencl" -> Backend.byName(target).presentTarget();
+            default -> throw new TesseraUserError("unknown target '" + target + "'; available targets: cpu (llvm), cuda, opencl");
+        };
         if (repeats < 1 || warmup < 0 || timeoutS <= 0) throw new TesseraUserError("--repeats must be >= 1, --warmup >= 0 and --timeout > 0");
         dev.tessera.ops.Operator operator = dev.tessera.ops.Operators.get(op).withAttributes(attributes);
         long[] shapeArgs = operator.parseShape(shape == null ? operator.defaultShapes().get(0) : shape);
@@ -77,10 +85,12 @@ final class TuneCommand implements Runnable {
         Tuner.Options opts = new Tuner.Options(strategy, trials, seed, resume, warmStart, batch, -1, space);
         Measurer.Options mopts = new Measurer.Options(warmup, repeats, (long) (timeoutS * 1000));
         double flops = operator.flops(shapeArgs);
-        System.err.printf("tuning %s %s with %s search, %d trials, log %s%n", operator.describe(), Arrays.toString(shapeArgs), strategy, trials, log);
+        String spaceKind = SearchSpace.forTask(task, task.build(), space, device).kind();
+        System.err.printf("tuning %s %s on %s (%s) with %s search in the %s space, %d trials, log %s%n", operator.describe(), Arrays.toString(shapeArgs),
+                device.cpu(), device.isGpu() ? device.kind() + " " + device.gpu().arch() : device.kind(), strategy, spaceKind, trials, log);
         Tuner.Result r;
         try (Measurer m = new WorkerProcessMeasurer(mopts)) {
-            r = Tuner.run(task, log, opts, m, (done, total, last, best, errors, invalid, ns, measured) -> {
+            r = Tuner.run(task, device, log, opts, m, (done, total, last, best, errors, invalid, ns, measured) -> {
                 double perTrial = ns / 1e9 / Math.max(1, measured);
                 long eta = Math.round(perTrial * (total - done));
                 System.err.printf("\r  %d/%d trials   best %s   errors %d   invalid %d   ETA %d:%02d   ", done, total, rate(best, flops), errors, invalid, eta / 60, eta % 60);

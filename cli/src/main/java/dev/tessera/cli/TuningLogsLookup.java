@@ -20,8 +20,8 @@ import java.util.stream.Stream;
 final class TuningLogsLookup {
     private TuningLogsLookup() {}
 
-    static ApplyBest.Choice choose(Operator op, OperatorInstance inst, DType dtype, Path logs, PrintStream warnings) {
-        return ApplyBest.choose(op, inst, dtype, Target.host(), records(logs, warnings), warnings::println);
+    static ApplyBest.Choice choose(Operator op, OperatorInstance inst, DType dtype, Target target, Path logs, PrintStream warnings) {
+        return ApplyBest.choose(op, inst, dtype, target, records(logs, warnings), warnings::println);
     }
 
     /** The folder the launcher names as this Tessera's home, with tuning-logs/ in it; null when unknown. */

@@ -72,6 +72,56 @@ class CliTest {
             assertTrue(r.out().contains("// ---- after " + pass), pass);
     }
 
+    @Test void lowerOnAGpuTargetPrintsTheHostStepsAndEachKernel(@TempDir Path dir) throws Exception {
+        Run r = tessera("lower", "softmax", "--shape", "N,128", "--target", "cuda");
+        assertEquals(0, r.exit(), r.err());
+        String out = r.out();
+        assertTrue(out.startsWith("func softmax(X: f32[M, 128], softmax: f32[M, 128], M: i64) {\n"), out);
+        assertTrue(out.contains("  allocate global softmax_max[f32 * M] {\n"), out);
+        assertTrue(out.contains("    launch softmax_kernel0(X, softmax_max, M) grid ((softmax_max.i.extent + 255)/256, 1, 1) block (256, 1, 1)\n"), out);
+        assertTrue(out.contains("\nkernel softmax_kernel0(X: f32*, softmax_max: f32*, M: i64) block (256, 1, 1) {\n"), out);
+        assertTrue(out.contains("  blockIdx.x for (i.outer, 0, (softmax_max.i.extent + 255)/256) {"), out);
+
+        // 16 x 16 threads per block; the block's 32 x 16 columns of B staged in shared memory, loaded by all its threads.
+        Path sharedTile = dir.resolve("shared.json");
+        Files.writeString(sharedTile, """
+                [{"step":"gpu_tile","stage":"matmul","x":"i","y":"j","xFactor":16,"yFactor":16},
+                 {"step":"compute_at","stage":"matmul_acc","consumer":"matmul","axis":"j.inner"},
+                 {"step":"cache_read","tensor":"B","readers":["matmul_acc"]},
+                 {"step":"compute_at","stage":"B.cache","consumer":"matmul","axis":"j.outer"},
+                 {"step":"fuse","stage":"B.cache","outer":"i0","inner":"i1"},
+                 {"step":"split","stage":"B.cache","axis":"i0.i1.fused","factor":16,"nparts":0,"tail":"guard"},
+                 {"step":"split","stage":"B.cache","axis":"i0.i1.fused.outer","factor":16,"nparts":0,"tail":"guard"},
+                 {"step":"bind","stage":"B.cache","axis":"i0.i1.fused.inner","thread":"threadIdx.x"},
+                 {"step":"bind","stage":"B.cache","axis":"i0.i1.fused.outer.inner","thread":"threadIdx.y"}]""");
+        Run shared = tessera("lower", "matmul", "--shape", "32,32,32", "--target", "opencl", "--dump-passes", "--schedule", sharedTile.toString());
+        assertEquals(0, shared.exit(), shared.err());
+        String s = shared.out();
+        assertTrue(s.indexOf("// ---- after schedule_to_loops") < s.indexOf("// ---- after final")
+                && s.indexOf("// ---- after final") < s.indexOf("// ---- device program (split_host_device, inject_barriers)"), s);
+        String program = s.substring(s.indexOf("// ---- device program"));
+        assertTrue(program.contains("  launch matmul_kernel0(A, B, matmul) grid (2, 2, 1) block (16, 16, 1) shared 2048 bytes\n"), program);
+        assertTrue(program.contains("kernel matmul_kernel0(A: f32*, B: f32*, matmul: f32*) block (16, 16, 1) {\n  shared B.cache[f32 * 512]\n  local matmul_acc[f32 * 1]\n"), program);
+        assertTrue(program.contains("""
+                          threadIdx.x for (i0.i1.fused.inner, 0, 16) {
+                            let i0 = (i0.i1.fused.outer.outer*16) + i0.i1.fused.outer.inner
+                            let i1 = B.cache.i1.min + i0.i1.fused.inner
+                            B.cache[((i0*16) + i1) - B.cache.i1.min] = B[(i0*32) + i1]
+                          }
+                        }
+                      }
+                      barrier
+                """), program);
+
+        // The launch is checked against the device (a typical one where none is present): 2048 threads in one block.
+        Path tooBig = dir.resolve("big.json");
+        Files.writeString(tooBig, "[{\"step\":\"gpu_tile\",\"stage\":\"matmul\",\"x\":\"i\",\"y\":\"j\",\"xFactor\":32,\"yFactor\":64},"
+                + "{\"step\":\"compute_at\",\"stage\":\"matmul_acc\",\"consumer\":\"matmul\",\"axis\":\"j.inner\"}]");
+        Run big = tessera("lower", "matmul", "--shape", "64,64,64", "--target", "cuda", "--schedule", tooBig.toString());
+        assertEquals(2, big.exit());
+        assertTrue(big.err().contains("uses 2048 threads per block (64 x 32 x 1), more than the limit of 1024 threads per block"), big.err());
+    }
+
     @Test void sourcePrintsLlvmIrWithVectorCode() {
         Run r = tessera("source", "add", "--shape", "16,64", "--target", "llvm");
         assertEquals(0, r.exit(), r.err());
@@ -87,9 +137,9 @@ class CliTest {
         Run opencl = tessera("source", "softmax", "--shape", "64,128", "--target", "opencl");
         assertEquals(0, opencl.exit(), opencl.err());
         assertTrue(opencl.out().contains("__kernel void softmax_kernel0(") && opencl.out().contains("get_group_id(0)"), opencl.out());
-        Run best = tessera("source", "add", "--shape", "8,8", "--target", "cuda", "--schedule", "best");
-        assertEquals(2, best.exit());
-        assertTrue(best.err().contains("--schedule best is for the CPU"), best.err());
+        Run tuned = tessera("source", "matmul", "--shape", "8,8,8", "--target", "cuda", "--knob", "tile_rows=2");
+        assertEquals(2, tuned.exit());
+        assertTrue(tuned.err().contains("--schedule tuned (and --knob) is for the CPU"), tuned.err());
     }
 
     @Test void benchRunsOnOpenClWhereADeviceIsPresent() {

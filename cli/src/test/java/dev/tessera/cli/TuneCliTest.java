@@ -63,6 +63,49 @@ class TuneCliTest {
         assertTrue(Files.readString(svg).contains("<polyline"));
     }
 
+    @Test void tuneOnOpenClThenBenchAppliesTheLogOnlyThere(@TempDir Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.tessera.target.opencl.OpenClRuntime.unavailableReason().isEmpty(),
+                () -> "no OpenCL device: " + dev.tessera.target.opencl.OpenClRuntime.unavailableReason().orElse(""));
+        Path log = dir.resolve("gpu.jsonl");
+        CliTest.Run r = CliTest.tessera("tune", "matmul", "--shape", "16,16,8", "--target", "opencl", "--trials", "2", "--log", log.toString(),
+                "--strategy", "random", "--seed", "4", "--repeats", "2", "--warmup", "1");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("(opencl OpenCL C ") && r.err().contains("with random search in the automatic GPU space"), r.err());
+        assertTrue(r.err().contains("note: matmul's template space is CPU-only; on opencl the automatic GPU space is searched"), r.err());
+        assertTrue(r.out().contains("2 trials (2 measured now, 0 errors"), r.out());
+        r = CliTest.tessera("tune", "matmul", "--shape", "16,16,8", "--target", "opencl", "--trials", "3", "--log", log.toString(),
+                "--strategy", "random", "--seed", "4", "--resume", "--repeats", "2", "--warmup", "1");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("3 trials (1 measured now"), r.out());
+        String records = Files.readString(log);
+        assertEquals(3, Files.readAllLines(log).size());
+        assertTrue(records.contains("\"kind\":\"opencl\"") && records.contains("\"gpu\":{\"arch\":\"OpenCL C "), records);
+
+        r = CliTest.tessera("bench", "matmul", "--shape", "16,16,8", "--target", "opencl", "--schedule", "best", "--logs", log.toString(),
+                "--repeats", "1", "--warmup", "0", "--jit-repeats", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("schedule: using record random seed 4 trial ") && r.err().contains("measured on this target"), r.err());
+        assertTrue(r.out().contains("(opencl, device time), schedule best"), r.out());
+
+        // A CPU log for the same workload is not applied to the GPU, nor the GPU log to the CPU.
+        Path cpu = dir.resolve("cpu.jsonl");
+        r = CliTest.tessera("tune", "matmul", "--shape", "16,16,8", "--trials", "1", "--log", cpu.toString(), "--strategy", "random", "--repeats", "1", "--warmup", "0");
+        assertEquals(0, r.exit(), r.err());
+        r = CliTest.tessera("bench", "matmul", "--shape", "16,16,8", "--target", "opencl", "--logs", cpu.toString(), "--repeats", "1", "--warmup", "0", "--jit-repeats", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("schedule: no usable tuning record for matmul on this or a compatible target; using the default GPU schedule"), r.err());
+        r = CliTest.tessera("bench", "matmul", "--shape", "16,16,8", "--logs", log.toString(), "--repeats", "1", "--warmup", "0", "--jit-repeats", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("schedule: no usable tuning record for matmul on this or a compatible target; using the default schedule"), r.err());
+
+        r = CliTest.tessera("tune", "matmul", "--shape", "16,16,8", "--target", "opencl", "--space", "template", "--trials", "1", "--log", dir.resolve("x").toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("template spaces are CPU-only"), r.err());
+        r = CliTest.tessera("tune", "matmul", "--target", "tpu", "--trials", "1", "--log", dir.resolve("x").toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("unknown target 'tpu'; available targets: cpu (llvm), cuda, opencl"), r.err());
+    }
+
     @Test void badInputIsAUserError(@TempDir Path dir) {
         CliTest.Run r = CliTest.tessera("tune", "matmul", "--shape", "16,16,16", "--trials", "2", "--log", dir.resolve("x").toString(), "--strategy", "annealing");
         assertEquals(2, r.exit());

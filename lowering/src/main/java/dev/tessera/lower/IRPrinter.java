@@ -18,6 +18,9 @@ import dev.tessera.ir.Reduce;
 import dev.tessera.ir.Select;
 import dev.tessera.ir.TensorRead;
 import dev.tessera.ir.Var;
+import dev.tessera.lower.device.DeviceProgram;
+import dev.tessera.lower.device.GpuKernel;
+import dev.tessera.lower.device.HostStep;
 import dev.tessera.lower.ir.Allocate;
 import dev.tessera.lower.ir.Barrier;
 import dev.tessera.lower.ir.CrossThreadReduce;
@@ -64,21 +67,97 @@ public final class IRPrinter {
 
     public static String print(LoweredFunc f) {
         IRPrinter p = new IRPrinter();
-        StringBuilder header = new StringBuilder("func ").append(f.name()).append('(');
-        String sep = "";
-        for (LoweredFunc.BufferParam b : f.buffers()) {
-            header.append(sep).append(p.name(b.buffer(), b.buffer().name())).append(": ").append(b.buffer().elementType())
-                    .append(b.shape().stream().map(p::expr).collect(Collectors.joining(", ", "[", "]")));
-            sep = ", ";
-        }
-        for (Var v : f.shapeParams()) {
-            header.append(sep).append(p.name(v, v.name())).append(": ").append(v.type());
-            sep = ", ";
-        }
-        p.out.append(header).append(") {\n");
+        p.signature("func", f.name(), f);
         p.stmt(f.body(), 1);
         p.out.append("}\n");
         return p.out.toString();
+    }
+
+    /**
+     * A device program: the function's signature with the host steps as its body (allocations of
+     * intermediate global buffers, launches with their grid and block, symbolic extents as
+     * expressions over the shape parameters), then each kernel with its parameters, block shape,
+     * per-block (shared) and per-thread (local) arrays, and body. One naming scope covers the
+     * whole program, so a buffer has the same name in the host steps and in every kernel.
+     */
+    public static String print(DeviceProgram program) {
+        IRPrinter p = new IRPrinter();
+        p.signature("func", program.func().name(), program.func());
+        p.host(program.host(), 1);
+        p.out.append("}\n");
+        for (GpuKernel k : program.kernels()) {
+            p.out.append('\n');
+            p.out.append("kernel ").append(k.name()).append('(');
+            String sep = "";
+            for (BufferRef b : k.buffers()) {
+                p.out.append(sep).append(p.buffer(b)).append(": ").append(b.elementType()).append('*');
+                sep = ", ";
+            }
+            for (Var v : k.shapeParams()) {
+                p.out.append(sep).append(p.name(v, v.name())).append(": ").append(v.type());
+                sep = ", ";
+            }
+            p.out.append(") block ").append(blockDims(k)).append(" {\n");
+            for (GpuKernel.ScopedBuffer b : k.scratch())
+                p.line(1, b.scope().name().toLowerCase(java.util.Locale.ROOT) + " " + p.buffer(b.buffer()) + "[" + b.buffer().elementType() + " * " + b.elements() + "]");
+            p.stmt(k.body(), 1);
+            p.out.append("}\n");
+        }
+        return p.out.toString();
+    }
+
+    private void signature(String keyword, String name, LoweredFunc f) {
+        StringBuilder header = new StringBuilder(keyword).append(' ').append(name).append('(');
+        String sep = "";
+        for (LoweredFunc.BufferParam b : f.buffers()) {
+            header.append(sep).append(name(b.buffer(), b.buffer().name())).append(": ").append(b.buffer().elementType())
+                    .append(b.shape().stream().map(this::expr).collect(Collectors.joining(", ", "[", "]")));
+            sep = ", ";
+        }
+        for (Var v : f.shapeParams()) {
+            header.append(sep).append(name(v, v.name())).append(": ").append(v.type());
+            sep = ", ";
+        }
+        out.append(header).append(") {\n");
+    }
+
+    private String dims(List<Expr> es) {
+        return es.stream().map(this::expr).collect(Collectors.joining(", ", "(", ")"));
+    }
+
+    private static String blockDims(GpuKernel k) {
+        return k.block().stream().map(String::valueOf).collect(Collectors.joining(", ", "(", ")"));
+    }
+
+    private void host(HostStep step, int in) {
+        switch (step) {
+            case HostStep.Launch l -> {
+                GpuKernel k = l.kernel();
+                String args = java.util.stream.Stream.concat(k.buffers().stream().map(this::buffer), k.shapeParams().stream().map(v -> name(v, v.name())))
+                        .collect(Collectors.joining(", "));
+                line(in, "launch " + k.name() + "(" + args + ") grid " + dims(k.grid()) + " block " + blockDims(k)
+                        + (k.sharedBytes() > 0 ? " shared " + k.sharedBytes() + " bytes" : ""));
+            }
+            case HostStep.Sequence q -> q.steps().forEach(x -> host(x, in));
+            case HostStep.Let l -> {
+                line(in, "let " + name(l.var(), l.var().name()) + " = " + expr(l.value()));
+                host(l.body(), in);
+            }
+            case HostStep.If i -> {
+                line(in, "if (" + expr(i.condition()) + ") {");
+                host(i.then(), in + 1);
+                if (i.otherwise() != null) {
+                    line(in, "} else {");
+                    host(i.otherwise(), in + 1);
+                }
+                line(in, "}");
+            }
+            case HostStep.Allocate a -> {
+                line(in, "allocate global " + buffer(a.buffer()) + "[" + a.buffer().elementType() + " * " + expr(a.size()) + "] {");
+                host(a.body(), in + 1);
+                line(in, "}");
+            }
+        }
     }
 
     private String name(Object key, String base) {

@@ -33,6 +33,23 @@ public interface Backend {
         return source(Lower.lower(schedule, name), t);
     }
 
+    /**
+     * Lowers a schedule for {@code t} and checks that it fits the device, without generating or
+     * compiling code: a {@link dev.tessera.TesseraUserError} says why the schedule cannot run there.
+     * The autotuner filters candidates with it before measuring them.
+     */
+    default void validate(Schedule schedule, Target t) {
+        Lower.lower(schedule, "candidate");
+    }
+
+    /**
+     * The device of this kind present on this machine, to run and measure kernels on; a
+     * {@link dev.tessera.TesseraUserError} saying why when there is none. CPU backends answer with the host.
+     */
+    default Target presentTarget() {
+        return hostTarget().orElseThrow(() -> new dev.tessera.TesseraUserError("no " + name() + " device on this machine"));
+    }
+
     /** The description of the device this backend compiles for when none is present to probe (for printing source). */
     default Optional<Target> defaultTarget() { return hostTarget(); }
 

@@ -11,7 +11,7 @@ import java.util.List;
  * {@link KernelSignature} (count, dtype, rank, shape, aliasing, closed buffers) before the backend's
  * native entry runs, so each backend only implements {@link #invoke}.
  */
-public abstract class CompiledKernel {
+public abstract class CompiledKernel implements AutoCloseable {
     private final LoweredFunc func;
     private final KernelSignature signature;
 
@@ -45,6 +45,32 @@ public abstract class CompiledKernel {
     public final void call(HostBuffer... args) {
         call(Arrays.asList(args));
     }
+
+    /**
+     * Times {@code repeats} calls after {@code warmup} untimed ones and returns each call's time in
+     * milliseconds; afterwards the output buffers hold what a call computes. Here the time is the
+     * wall-clock time of {@link #call}; a backend whose kernels run on a device with its own memory
+     * overrides this to time on buffers already resident there.
+     */
+    public double[] time(List<HostBuffer> args, int warmup, int repeats) {
+        for (int i = 0; i < warmup; i++) call(args);
+        double[] times = new double[repeats];
+        for (int i = 0; i < repeats; i++) {
+            long start = System.nanoTime();
+            call(args);
+            times[i] = (System.nanoTime() - start) / 1e6;
+        }
+        if (warmup + repeats == 0) call(args);
+        return times;
+    }
+
+    /**
+     * Frees what the kernel holds on its device (a GPU's loaded module), for callers that compile
+     * many kernels, such as the autotuner; a CPU kernel's code stays with the JIT and this does
+     * nothing. A kernel from {@link Kernels#compile} is shared through its cache: close only kernels
+     * compiled without it.
+     */
+    @Override public void close() {}
 
     /**
      * Runs the native entry. The arguments have been checked: one live segment per buffer parameter

@@ -57,6 +57,16 @@ public abstract class GpuBackend implements Backend {
         return p;
     }
 
+    /** GPU lowering and the launch-limit check against {@code t}. */
+    @Override public void validate(Schedule schedule, Target t) {
+        lower(schedule, "candidate", t);
+    }
+
+    /** The device's target; a {@link TesseraUserError} saying why there is none. */
+    @Override public Target presentTarget() {
+        return runtime().target();
+    }
+
     @Override public CompiledKernel compile(Schedule schedule, String name, Target t) {
         DeviceProgram p = lower(schedule, name, t);
         String source = dialect().generate(p);

@@ -7,6 +7,7 @@ import dev.tessera.lower.device.GpuKernel;
 import dev.tessera.lower.device.HostStep;
 import dev.tessera.lower.ir.LoweredFunc;
 import dev.tessera.target.CompiledKernel;
+import dev.tessera.target.HostBuffer;
 import dev.tessera.target.ShapeExprs;
 import dev.tessera.target.gpu.DeviceRuntime.DeviceBuffer;
 import dev.tessera.target.gpu.DeviceRuntime.DeviceModule;
@@ -67,6 +68,40 @@ public final class GpuCompiledKernel extends CompiledKernel {
             for (DeviceBuffer b : owned) b.close();
         }
     }
+
+    /**
+     * Device time: the inputs are copied to device memory once, each run is timed between device
+     * events around its launches ({@link #timeOnDevice}), and the outputs of the last run are copied
+     * back into {@code args}.
+     */
+    @Override
+    public double[] time(List<HostBuffer> args, int warmup, int repeats) {
+        long[] shapes = signature().check(args);
+        LoweredFunc f = program.func();
+        List<DeviceBuffer> device = new ArrayList<>();
+        try {
+            for (int i = 0; i < args.size(); i++) {
+                MemorySegment host = args.get(i).segment();
+                DeviceBuffer d = runtime.allocate(Math.max(1, host.byteSize()));
+                device.add(d);
+                if (!f.buffers().get(i).isOutput() && host.byteSize() > 0) runtime.copyToDevice(host, d);
+            }
+            for (int i = 0; i < warmup; i++) timeOnDevice(device, shapes);
+            double[] times = new double[repeats];
+            for (int i = 0; i < repeats; i++) times[i] = timeOnDevice(device, shapes);
+            if (warmup + repeats == 0) timeOnDevice(device, shapes);
+            for (int i = 0; i < args.size(); i++) {
+                MemorySegment host = args.get(i).segment();
+                if (f.buffers().get(i).isOutput() && host.byteSize() > 0) runtime.copyToHost(device.get(i), host);
+            }
+            return times;
+        } finally {
+            for (DeviceBuffer d : device) d.close();
+        }
+    }
+
+    /** Unloads the module; the kernel cannot be called afterwards. */
+    @Override public void close() { module.close(); }
 
     /** Runs the program's kernels on device buffers the caller owns and returns the device time in milliseconds. */
     public double timeOnDevice(List<DeviceBuffer> buffers, long[] shapeValues) {

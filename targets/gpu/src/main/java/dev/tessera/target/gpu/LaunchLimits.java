@@ -1,6 +1,7 @@
 package dev.tessera.target.gpu;
 
 import dev.tessera.TesseraUserError;
+import dev.tessera.ir.IntImm;
 import dev.tessera.lower.device.DeviceProgram;
 import dev.tessera.lower.device.GpuKernel;
 import dev.tessera.target.Target;
@@ -10,7 +11,11 @@ import java.util.List;
 public final class LaunchLimits {
     private LaunchLimits() {}
 
-    /** Raises a {@link TesseraUserError} naming the first limit a kernel exceeds. */
+    /**
+     * Raises a {@link TesseraUserError} naming the first limit a kernel exceeds: threads per block,
+     * in all and per dimension, shared memory per block, and blocks per grid dimension where the
+     * grid is constant (a grid over symbolic sizes is checked at launch).
+     */
     public static void check(DeviceProgram program, Target target) {
         Target.GpuLimits limits = target.gpu();
         if (limits == null) throw new IllegalArgumentException("target " + target.kind() + " is not a GPU");
@@ -30,6 +35,8 @@ public final class LaunchLimits {
                 throw new TesseraUserError(kernel + " stages " + k.sharedBytes() + " bytes in shared memory per block, more than the limit of "
                         + limits.sharedMemoryBytes() + " bytes of shared memory per block of " + device
                         + ": stage smaller tiles (compute_at a deeper loop, or split the consumer by smaller factors)");
+            if (k.grid().stream().allMatch(e -> e instanceof IntImm))
+                checkGrid(k, k.grid().stream().mapToLong(e -> ((IntImm) e).value()).toArray(), target);
         }
     }
 

@@ -91,6 +91,17 @@ class GpuLoweringTest {
     }
 
     @Test
+    void aConstantGridBeyondTheDeviceIsRefusedBeforeAnyLaunch() {
+        Tensor a = Te.placeholder("A", DType.F32, Te.c(100_000), Te.c(4));
+        Tensor b = Te.compute("B", List.of(Te.c(100_000), Te.c(4)), List.of("i", "j"), v -> a.at(v.get(0), v.get(1)).add(1f));
+        Schedule s = Schedule.create(b);
+        s.stage(b).gpuTile("i", "j", 1, 4); // 100000 rows of blocks on blockIdx.y
+        DeviceProgram p = Lower.lowerForGpu(s, "add1");
+        TesseraUserError e = assertThrows(TesseraUserError.class, () -> LaunchLimits.check(p, SMALL_GPU));
+        assertTrue(e.getMessage().contains("needs 100000 blocks in dimension y, more than the limit of 65535"), e.getMessage());
+    }
+
+    @Test
     void aStageWithoutBindingsSaysHowToBindIt() {
         Tensor a = Te.placeholder("A", DType.F32, Te.c(64));
         Tensor b = Te.compute("B", List.of(Te.c(64)), List.of("i"), v -> a.at(v.get(0)).add(1f));
