@@ -33,6 +33,12 @@ public record GpuKernel(String name, List<BufferRef> buffers, List<Var> shapePar
                 .mapToLong(b -> b.elements() * b.buffer().elementType().bytes()).sum();
     }
 
+    /** Local (per-thread) arrays, in bytes per thread. */
+    public long localBytesPerThread() {
+        return scratch.stream().filter(b -> b.scope() == MemoryScope.LOCAL)
+                .mapToLong(b -> b.elements() * b.buffer().elementType().bytes()).sum();
+    }
+
     /** An array the kernel declares: per block (shared) or per thread (local), of a constant size. */
     public record ScopedBuffer(BufferRef buffer, MemoryScope scope, long elements) {}
 }

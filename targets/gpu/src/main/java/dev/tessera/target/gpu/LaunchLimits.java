@@ -12,8 +12,15 @@ public final class LaunchLimits {
     private LaunchLimits() {}
 
     /**
+     * Tessera's bound on a thread's own arrays. They live in registers when small and in slow local
+     * memory otherwise; CUDA allows 512 KiB, but OpenCL on CPUs (PoCL) keeps them on a thread's stack,
+     * where a few hundred KiB crash the process.
+     */
+    public static final long MAX_LOCAL_BYTES_PER_THREAD = 64 * 1024;
+
+    /**
      * Raises a {@link TesseraUserError} naming the first limit a kernel exceeds: threads per block,
-     * in all and per dimension, shared memory per block, and blocks per grid dimension where the
+     * in all and per dimension, shared memory per block, local memory per thread, and blocks per grid dimension where the
      * grid is constant (a grid over symbolic sizes is checked at launch).
      */
     public static void check(DeviceProgram program, Target target) {
@@ -35,6 +42,10 @@ public final class LaunchLimits {
                 throw new TesseraUserError(kernel + " stages " + k.sharedBytes() + " bytes in shared memory per block, more than the limit of "
                         + limits.sharedMemoryBytes() + " bytes of shared memory per block of " + device
                         + ": stage smaller tiles (compute_at a deeper loop, or split the consumer by smaller factors)");
+            if (k.localBytesPerThread() > MAX_LOCAL_BYTES_PER_THREAD)
+                throw new TesseraUserError(kernel + " keeps " + k.localBytesPerThread() + " bytes of arrays per thread, more than the limit of "
+                        + MAX_LOCAL_BYTES_PER_THREAD + " bytes of local memory per thread: compute the per-thread stages at a deeper loop, "
+                        + "or split their consumer's loops by smaller factors");
             if (k.grid().stream().allMatch(e -> e instanceof IntImm))
                 checkGrid(k, k.grid().stream().mapToLong(e -> ((IntImm) e).value()).toArray(), target);
         }

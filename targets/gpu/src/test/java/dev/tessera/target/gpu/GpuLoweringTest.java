@@ -102,6 +102,21 @@ class GpuLoweringTest {
     }
 
     @Test
+    void perThreadArraysBeyondTheLocalMemoryLimitAreRefused() {
+        // Each thread computes the whole of B (20000 floats, 80 KB) in its own array before summing it.
+        Tensor a = Te.placeholder("A", DType.F32, Te.c(20_000));
+        Tensor b = Te.compute("B", List.of(Te.c(20_000)), List.of("k"), v -> a.at(v.get(0)).mul(2f));
+        var k = Te.reduceAxis("r", 20_000);
+        Tensor c = Te.compute("C", List.of(Te.c(64)), List.of("i"), v -> Te.sum(b.at(k.var()), k));
+        Schedule s = Schedule.create(c);
+        s.stage(c).gpuTile("i", 32);
+        s.stage(b).computeAt(s.stage(c), "i.inner");
+        DeviceProgram p = Lower.lowerForGpu(s, "sums");
+        TesseraUserError e = assertThrows(TesseraUserError.class, () -> LaunchLimits.check(p, SMALL_GPU));
+        assertTrue(e.getMessage().contains("keeps 80000 bytes of arrays per thread, more than the limit of 65536 bytes of local memory per thread"), e.getMessage());
+    }
+
+    @Test
     void aStageWithoutBindingsSaysHowToBindIt() {
         Tensor a = Te.placeholder("A", DType.F32, Te.c(64));
         Tensor b = Te.compute("B", List.of(Te.c(64)), List.of("i"), v -> a.at(v.get(0)).add(1f));
