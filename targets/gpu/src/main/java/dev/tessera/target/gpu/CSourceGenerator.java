@@ -1,6 +1,7 @@
 package dev.tessera.target.gpu;
 
 import dev.tessera.arith.ModularSet;
+import dev.tessera.arith.Simplifier;
 import dev.tessera.ir.Binary;
 import dev.tessera.ir.Broadcast;
 import dev.tessera.ir.BufferRef;
@@ -8,6 +9,7 @@ import dev.tessera.ir.Call;
 import dev.tessera.ir.Cast;
 import dev.tessera.ir.DType;
 import dev.tessera.ir.Expr;
+import dev.tessera.ir.ExprMutator;
 import dev.tessera.ir.ExprVisitor;
 import dev.tessera.ir.FloatImm;
 import dev.tessera.ir.IntImm;
@@ -382,9 +384,49 @@ public abstract class CSourceGenerator {
         /**
          * A store of several lanes: dense and unpredicated as vector stores where the dialect has
          * them, else one scalar store per lane. A predicated lane's index and value are evaluated
-         * only when its predicate holds, as in the scalar loop.
+         * only when its predicate holds, as in the scalar loop. A predicated store that would
+         * otherwise be one vector access is printed twice: as that access when every lane is on,
+         * lane by lane otherwise.
          */
         private void vectorStore(Store st, int in) {
+            Expr p = st.predicate();
+            if (p != null && dense(st.buffer(), st.index()) != null) {
+                // A vector with lanes off (at the end of a row, say) is rare: when every lane is on, one vector access.
+                line(in, "if (" + allLanes(p) + ") {");
+                Expr value = new ExprMutator() {
+                    @Override public Expr mutate(Expr e) {
+                        if (e instanceof Load l && p.equals(l.predicate())) return new Load(l.buffer(), mutate(l.index()));
+                        return mutateChildren(e);
+                    }
+                }.mutate(st.value());
+                lanewiseStore(new Store(st.buffer(), st.index(), value), in + 1);
+                line(in, "} else {");
+                lanewiseStore(st, in + 1);
+                line(in, "}");
+            } else {
+                lanewiseStore(st, in);
+            }
+        }
+
+        /** Whether every lane of the bool vector {@code p} is true, as a scalar C condition. */
+        private String allLanes(Expr p) {
+            int last = p.type().lanes() - 1;
+            if (p instanceof Binary(Binary.Op op, Expr a, Expr b)) {
+                if (op == Binary.Op.AND) return "(" + allLanes(a) + " && " + allLanes(b) + ")";
+                // A rising ramp against a bound: every lane is below it when the last is, above it when the first is.
+                boolean below = op == Binary.Op.LT || op == Binary.Op.LE, above = op == Binary.Op.GT || op == Binary.Op.GE;
+                if (rising(a) && b instanceof Broadcast && (below || above)) return lane(p, below ? last : 0);
+                if (a instanceof Broadcast && rising(b) && (below || above)) return lane(p, above ? last : 0);
+            }
+            if (p instanceof Broadcast bc) return expr(bc.value());
+            return "(" + String.join(" && ", lanes(p)) + ")";
+        }
+
+        private static boolean rising(Expr e) {
+            return e instanceof Ramp r && r.stride() instanceof IntImm s && s.value() >= 0;
+        }
+
+        private void lanewiseStore(Store st, int in) {
             BufferRef b = st.buffer();
             DType elem = b.elementType();
             int lanes = st.index().type().lanes();
@@ -440,8 +482,10 @@ public abstract class CSourceGenerator {
                 if (d == null) continue;
                 DType storage = storageDType(l.buffer().elementType());
                 List<String> chunks = new ArrayList<>();
-                for (int c = 0; c < d.lanes() / d.width(); c++) {
-                    String v = name(new Object(), l.buffer().name() + "_vec");
+                int count = d.lanes() / d.width();
+                for (int c = 0; c < count; c++) {
+                    String hint = count == 1 ? "_vec" : "_lanes" + c * d.width() + "_" + ((c + 1) * d.width() - 1);
+                    String v = name(new Object(), l.buffer().name() + hint);
                     line(in, "const " + vectorType(storage, d.width()) + " " + v + " = " + vectorLoad(storage, d.width(), d.address(c)) + ";");
                     chunks.add(v);
                 }
@@ -475,11 +519,10 @@ public abstract class CSourceGenerator {
                 case Call c -> call(c.fn(), c.type().scalar(), c.args().stream().map(a -> lane(a, k)).toList());
                 case Load l -> load(l, k);
                 case Ramp r -> {
-                    DType t = r.type().scalar();
                     if (k == 0) yield lane(r.base(), 0);
-                    String offset = r.stride() instanceof IntImm s ? intLiteral(IntImm.wrap(s.value() * k, t), t)
-                            : binary(Binary.Op.MUL, t, lane(r.stride(), 0), intLiteral(k, t));
-                    yield binary(Binary.Op.ADD, t, lane(r.base(), 0), offset);
+                    // base + k * stride, simplified (constant offsets fold into the base's).
+                    Expr step = new Binary(Binary.Op.MUL, r.stride(), new IntImm(k, r.stride().type()));
+                    yield lane(Simplifier.simplify(new Binary(Binary.Op.ADD, r.base(), step)), 0);
                 }
                 case Broadcast b -> lane(b.value(), 0);
                 case TensorRead t -> throw new IllegalStateException("the GPU code generator runs on flattened IR, got " + t);
@@ -489,9 +532,10 @@ public abstract class CSourceGenerator {
 
         private String load(Load l, int k) {
             DType elem = l.buffer().elementType();
-            Hoisted h = hoisted.get(l);
-            if (h != null) return fromStorage(elem, vectorLane(h.chunks().get(k / h.width()), k % h.width()));
-            String load = fromStorage(elem, name(l.buffer(), l.buffer().name()) + "[" + lane(l.index(), k) + "]");
+            // A predicated load of what the statement reads anyway takes the lane read ahead.
+            Hoisted h = hoisted.get(l.predicate() == null ? l : new Load(l.buffer(), l.index()));
+            String load = h != null ? fromStorage(elem, vectorLane(h.chunks().get(k / h.width()), k % h.width()))
+                    : fromStorage(elem, name(l.buffer(), l.buffer().name()) + "[" + lane(l.index(), k) + "]");
             return l.predicate() == null ? load : "(" + lane(l.predicate(), k) + " ? " + load + " : " + zero(elem) + ")";
         }
 
