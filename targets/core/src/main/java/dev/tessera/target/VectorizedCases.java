@@ -3,9 +3,27 @@ package dev.tessera.target;
 import dev.tessera.dsl.Te;
 import dev.tessera.dsl.Tensor;
 import dev.tessera.ir.Axis;
+import dev.tessera.ir.Binary;
+import dev.tessera.ir.Broadcast;
+import dev.tessera.ir.BufferRef;
+import dev.tessera.ir.Cast;
 import dev.tessera.ir.DType;
 import dev.tessera.ir.Expr;
+import dev.tessera.ir.Load;
+import dev.tessera.ir.Not;
+import dev.tessera.ir.Ramp;
+import dev.tessera.ir.Select;
 import dev.tessera.ir.Var;
+import dev.tessera.lower.device.DeviceProgram;
+import dev.tessera.lower.device.GpuKernel;
+import dev.tessera.lower.device.HostStep;
+import dev.tessera.lower.ir.Block;
+import dev.tessera.lower.ir.For;
+import dev.tessera.lower.ir.LetStmt;
+import dev.tessera.lower.ir.LoweredFunc;
+import dev.tessera.lower.ir.Stmt;
+import dev.tessera.lower.ir.Store;
+import dev.tessera.schedule.LoopKind;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.schedule.Stage;
 import java.util.ArrayList;
@@ -120,5 +138,27 @@ public final class VectorizedCases {
         st.reorder(st.leafAxes().stream().filter(a -> a.isReduce()).findFirst().orElseThrow(), p.inner());
         st.vectorize(p.inner());
         return new Case("column_sums", List.of(x), List.of(out), s);
+    }
+
+    /**
+     * A kernel written as device IR, for what lowering rarely leaves (it substitutes vector lets
+     * whose values are ramps and broadcasts): vector lets of f32 and bool, a strided store (a
+     * scatter) and a vector cast to f16. One block of two threads; thread {@code t} computes
+     * {@code v = 2 A[4t .. 4t+3]}, stores {@code C[t + 2k] = v[k] > 3 ? -1 : v[k]} and
+     * {@code D[4t + k] = f16(v[k])}. Buffers: A (8 f32), C (8 f32), D (8 f16).
+     */
+    public static DeviceProgram vectorLets() {
+        BufferRef a = new BufferRef("A", DType.F32), c = new BufferRef("C", DType.F32), d = new BufferRef("D", DType.F16);
+        Var t = Var.index("t");
+        Var v = new Var("v", DType.F32.withLanes(4)), m = new Var("m", DType.BOOL.withLanes(4));
+        Expr dense = new Ramp(new Binary(Binary.Op.MUL, t, Te.c(4)), Te.c(1), 4);
+        Stmt body = new LetStmt(v, new Binary(Binary.Op.MUL, new Load(a, dense), new Broadcast(Te.f32(2), 4)),
+                new LetStmt(m, new Binary(Binary.Op.GT, v, new Broadcast(Te.f32(3), 4)), Block.of(
+                        new Store(c, new Ramp(t, Te.c(2), 4), new Select(new Not(m), v, new Broadcast(Te.f32(-1), 4))),
+                        new Store(d, dense, new Cast(DType.F16.withLanes(4), v)))));
+        List<Expr> one = List.of(Te.c(1), Te.c(1), Te.c(1));
+        GpuKernel k = new GpuKernel("vector_lets", List.of(a, c, d), List.of(), one, List.of(2L, 1L, 1L), List.of(),
+                new For(t, Te.c(0), Te.c(2), LoopKind.THREAD_X, body));
+        return new DeviceProgram(new LoweredFunc("vector_lets", List.of(), List.of(), body), new HostStep.Launch(k), List.of(k));
     }
 }

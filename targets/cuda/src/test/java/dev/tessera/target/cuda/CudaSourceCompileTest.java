@@ -80,6 +80,7 @@ class CudaSourceCompileTest {
         Target t = CudaBackend.typical("sm_80");
         List<String> sources = new ArrayList<>();
         for (VectorizedCases.Case c : VectorizedCases.all()) sources.add(new CudaBackend().source(c.schedule(), c.name(), t));
+        sources.add(new dev.tessera.target.gpu.CudaSource().generate(VectorizedCases.vectorLets()));
         for (HalfPrecisionCases.Case c : HalfPrecisionCases.all()) {
             int added = 0;
             for (long seed = 0; added < 2 && seed < 10; seed++) {
