@@ -229,6 +229,10 @@ public abstract class CSourceGenerator {
             "min", "max", "exp", "log", "sqrt", "abs", "floor", "ceil", "pow", "tanh", "erf", "fmin", "fmax", "rsqrt", "kernel", "global",
             "local", "private", "constant", "uchar", "ushort", "uint", "ulong", "new", "delete", "class", "template", "this", "true", "false");
 
+    /** Vector type names and vector access functions of either dialect ({@code float4}, {@code vload8}, {@code make_uchar4}). */
+    private static final java.util.regex.Pattern VECTOR_NAMES = java.util.regex.Pattern.compile(
+            "(make_)?(u?char|u?short|u?int|u?long|(u?longlong)|float|double|half)(1|2|3|4|8|16)|v(load|store)(_half)?\\d*(_rte)?");
+
     /** Prints one kernel; names are unique per variable and buffer identity. */
     private final class KernelPrinter {
         private final GpuKernel kernel;
@@ -286,7 +290,7 @@ public abstract class CSourceGenerator {
             if (n != null) return n;
             String base = hint.replaceAll("[^A-Za-z0-9_]", "_");
             if (base.isEmpty() || Character.isDigit(base.charAt(0))) base = "v_" + base;
-            if (RESERVED.contains(base) || base.startsWith("tsr_") || base.startsWith("__")) base = base + "_";
+            if (RESERVED.contains(base) || VECTOR_NAMES.matcher(base).matches() || base.startsWith("tsr_") || base.startsWith("__")) base = base + "_";
             n = base;
             while (taken.contains(n)) n = base + "_" + counters.merge(base, 1, Integer::sum);
             taken.add(n);

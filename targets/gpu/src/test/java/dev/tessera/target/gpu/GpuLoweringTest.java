@@ -224,4 +224,14 @@ class GpuLoweringTest {
         assertTrue(bf.contains("tsr_f32_to_bf16(tsr_round_bf16(tsr_bf16_to_f32(A_vec.s0) * 0x1.0p1f) + 0x1.0p0f)"), bf);
         assertTrue(bf.contains("return (ushort)((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);") && !bf.contains("vload_half"), bf);
     }
+
+    @Test
+    void tensorsNamedLikeVectorTypesAreRenamed() {
+        Tensor a = Te.placeholder("float4", DType.F32, 64);
+        Tensor b = Te.compute("vload4", List.of(Te.c(64)), List.of("i"), v -> a.at(v.get(0)).add(1f));
+        Schedule s = Schedule.create(b);
+        s.stage(b).gpuTile("i", 64);
+        String cl = new OpenClSource().generate(Lower.lowerForGpu(s, "f"));
+        assertTrue(cl.contains("__global float* restrict float4_, __global float* restrict vload4_)"), cl);
+    }
 }
