@@ -78,7 +78,9 @@ import java.util.Set;
  * the widest access the dialect allows, and a dense load that the statement evaluates
  * unconditionally is read once, before the statement. Every other access (gathers, scatters,
  * predicated lanes, loads inside a select's branches) is one scalar access per lane, guarded by its
- * lane's predicate.
+ * lane's predicate; a predicated store that would be a vector access (a vector reaching past the
+ * end of a row) is printed twice, as that access when every lane is on and lane by lane otherwise.
+ * The 16-bit conversion helpers are printed only into programs that use the type.
  */
 public abstract class CSourceGenerator {
     // ------------------------------------------------------------------ dialect hooks
@@ -241,7 +243,7 @@ public abstract class CSourceGenerator {
         private final Set<String> taken = new HashSet<>();
         private final Map<String, Integer> counters = new HashMap<>();
         private final Map<BufferRef, MemoryScope> scopes = new IdentityHashMap<>();
-        /** What is known modulo powers of two about let-bound integers (for the alignment of vector accesses). */
+        /** What is known about let-bound integers modulo a number (for the alignment of vector accesses). */
         private final Map<Var, ModularSet> known = new HashMap<>();
         /** The dense vector loads of the statement being printed, read before it. */
         private final Map<Load, Hoisted> hoisted = new HashMap<>();
