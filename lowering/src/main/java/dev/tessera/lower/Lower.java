@@ -17,6 +17,7 @@ import dev.tessera.lower.passes.Specialize;
 import dev.tessera.lower.passes.StorageFlattening;
 import dev.tessera.lower.passes.UnrollLoops;
 import dev.tessera.lower.passes.VectorizeLoops;
+import dev.tessera.schedule.LoopKind;
 import dev.tessera.schedule.Schedule;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,8 +45,9 @@ public final class Lower {
     }
 
     /**
-     * Lowers for a GPU target: the function's IR (each GPU thread is scalar, so vectorized loops
-     * are unrolled instead), split into host steps and kernels, with barriers inserted.
+     * Lowers for a GPU target: the function's IR (each GPU thread is scalar: vectorized loops of 2,
+     * 4, 8 or 16 lanes stay vectors for vector loads and stores, others are unrolled instead), split
+     * into host steps and kernels, with barriers inserted.
      */
     public static DeviceProgram lowerForGpu(Schedule schedule, String name, BiConsumer<String, Stmt> dump) {
         LoweredFunc f = lower(schedule, name, true, dump);
@@ -94,10 +96,11 @@ public final class Lower {
         s = InjectPrefetches.apply(s, schedule);
         s = PartitionLoops.apply(s);
         dump.accept("partition_loops", s);
-        if (gpu) s = VectorizeLoops.unrollInstead(s);
+        if (gpu) s = VectorizeLoops.keepGpuWidths(s);
         s = UnrollLoops.apply(s);
         dump.accept("unroll_loops", s);
-        s = VectorizeLoops.apply(s);
+        s = VectorizeLoops.apply(s, gpu ? LoopKind.UNROLLED : LoopKind.SERIAL);
+        if (gpu) s = UnrollLoops.apply(s); // a GPU loop that could not be vectors: one scalar copy per lane
         dump.accept("vectorize_loops", s);
         s = Simplify.apply(s);
         dump.accept("final", s);

@@ -13,12 +13,15 @@ import java.util.Random;
  * memory (computed at a block loop, their loops spread over {@code threadIdx.x}), or kept per thread
  * (computed inside the thread loops); reductions may accumulate in registers (cache_write) and
  * inputs may be staged in shared memory (cache_read); a reduction may be shared by the threads of a
- * block (its loop bound to {@code threadIdx.x}, combined across threads). Every step is legal on its own; lowering can
- * still reject a sample (a reader outside the producer's loop, a shared tile of symbolic size).
+ * block (its loop bound to {@code threadIdx.x}, combined across threads); a kernel's threads may each
+ * compute 2, 4 or 8 neighbours along the innermost dimension as one vector (split, vectorize,
+ * sometimes inside the reduction loops). Every step is legal on its own; lowering can still reject
+ * a sample (a reader outside the producer's loop, a shared tile of symbolic size).
  */
 public final class RandomGpuSchedules {
     private static final long[] TILE = {1, 2, 4, 8, 16, 32};
     private static final long[] THREADS = {7, 16, 32, 64, 128, 256};
+    private static final long[] LANES = {2, 4, 8};
 
     private RandomGpuSchedules() {}
 
@@ -86,8 +89,9 @@ public final class RandomGpuSchedules {
 
     /**
      * Makes the stage a kernel: outer spatial loops on blockIdx.z, the last one or two tiled onto
-     * blocks and threads; or, for a reduction, its spatial points spread over blocks (and a few over
-     * threadIdx.y) and each point's reduction shared by the threads along threadIdx.x.
+     * blocks and threads, sometimes a vector of the innermost dimension per thread; or, for a
+     * reduction, its spatial points spread over blocks (and a few over threadIdx.y) and each point's
+     * reduction shared by the threads along threadIdx.x.
      */
     private static void bindKernel(Stage st, Random rnd) {
         List<LoopAxis> spatial = st.leafAxes().stream().filter(a -> !a.isReduce()).toList();
@@ -107,6 +111,14 @@ public final class RandomGpuSchedules {
             return;
         }
         if (spatial.isEmpty()) return; // a scalar result: one thread computes it
+        LoopAxis vector = null;
+        if (rnd.nextDouble() < 0.3) {
+            Stage.Parts p = st.split(spatial.get(spatial.size() - 1), LANES[rnd.nextInt(LANES.length)]);
+            vector = p.inner();
+            List<LoopAxis> outer = new ArrayList<>(spatial.subList(0, spatial.size() - 1));
+            outer.add(p.outer());
+            spatial = outer;
+        }
         if (spatial.size() >= 2 && rnd.nextDouble() < 0.6) {
             LoopAxis x = spatial.get(spatial.size() - 2), y = spatial.get(spatial.size() - 1);
             long fx = TILE[rnd.nextInt(TILE.length)], fy = TILE[rnd.nextInt(TILE.length)];
@@ -120,6 +132,16 @@ public final class RandomGpuSchedules {
         if (!reduce.isEmpty() && rnd.nextDouble() < 0.4) {
             Stage.Parts p = st.split(reduce.get(reduce.size() - 1), TILE[1 + rnd.nextInt(3)]);
             st.unroll(p.inner());
+        }
+        if (vector != null) {
+            st.vectorize(vector);
+            List<LoopAxis> reductions = st.leafAxes().stream().filter(LoopAxis::isReduce).toList();
+            if (!reductions.isEmpty() && rnd.nextBoolean()) {
+                // The vector innermost: each step of the reduction updates all its lanes.
+                List<LoopAxis> order = new ArrayList<>(reductions);
+                order.add(vector);
+                st.reorder(order.toArray(LoopAxis[]::new));
+            }
         }
     }
 

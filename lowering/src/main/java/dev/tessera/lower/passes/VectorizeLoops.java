@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Turns each loop marked VECTORIZED (constant extent n) into straight-line vector code of n lanes:
@@ -38,28 +39,56 @@ import java.util.Map;
  * and stores become dense vector accesses (or gathers and scatters), and guards on the loop
  * variable become predicates on the stores and loads they protect. Innermost vectorized loops go
  * first; a vectorized loop whose body is already vector code, or that cannot be expressed as
- * vectors (a loop bound or a single address that varies with the lane), runs as a serial loop.
- * Requires flattened IR.
+ * vectors (a loop bound or a single address that varies with the lane), runs as a serial loop
+ * (an unrolled one on GPU targets). Requires flattened IR.
  */
 public final class VectorizeLoops {
     private VectorizeLoops() {}
 
+    /** The lane counts a vectorized loop keeps on a GPU target (see {@link #keepGpuWidths}). */
+    private static final Set<Long> GPU_LANES = Set.of(2L, 4L, 8L, 16L);
+
     /**
-     * Marks vectorized loops unrolled (constant extent) or serial instead: for targets whose
-     * threads are scalar, where {@link UnrollLoops} then makes one scalar copy per lane.
+     * Prepares the vectorized loops of a GPU kernel, whose threads are scalar: a loop of 2, 4, 8 or
+     * 16 lanes (constant extent) with no GPU-bound loop inside stays vectorized (the code generators
+     * print its arithmetic lane by lane and its dense accesses as vector loads and stores); any other
+     * is marked unrolled (constant extent) or serial instead, so that {@link UnrollLoops} makes one
+     * scalar copy per lane.
      */
-    public static Stmt unrollInstead(Stmt s) {
-        return new dev.tessera.lower.ir.StmtMutator() {
+    public static Stmt keepGpuWidths(Stmt s) {
+        return new StmtMutator() {
             @Override public Stmt mutate(Stmt x) {
                 Stmt m = mutateChildren(x);
-                if (m instanceof For f && f.kind() == LoopKind.VECTORIZED)
-                    return new For(f.var(), f.min(), f.extent(), dev.tessera.ir.Exprs.constInt(f.extent()) != null ? LoopKind.UNROLLED : LoopKind.SERIAL, f.body());
-                return m;
+                if (!(m instanceof For f) || f.kind() != LoopKind.VECTORIZED) return m;
+                Long n = Exprs.constInt(Simplifier.simplify(f.extent()));
+                if (n != null && GPU_LANES.contains(n) && !containsGpuLoops(f.body())) return m;
+                return new For(f.var(), f.min(), f.extent(), n != null ? LoopKind.UNROLLED : LoopKind.SERIAL, f.body());
             }
         }.mutate(s);
     }
 
+    private static boolean containsGpuLoops(Stmt s) {
+        boolean[] found = {false};
+        new StmtVisitor() {
+            @Override public void visit(Stmt x) {
+                if (x instanceof For f && f.kind().isGpu()) found[0] = true;
+                else visitChildren(x);
+            }
+            @Override public void visit(Expr e) {}
+        }.visit(s);
+        return found[0];
+    }
+
+    /** Vectorizes with serial loops as the fallback, for CPU targets. */
     public static Stmt apply(Stmt s) {
+        return apply(s, LoopKind.SERIAL);
+    }
+
+    /**
+     * Vectorizes every loop marked VECTORIZED; one that cannot be vectors becomes a loop of kind
+     * {@code fallback} (serial on CPUs; unrolled on GPUs, whose threads run one copy per lane).
+     */
+    public static Stmt apply(Stmt s, LoopKind fallback) {
         return new StmtMutator() {
             @Override public Stmt mutate(Stmt x) {
                 Stmt m = mutateChildren(x);
@@ -69,13 +98,13 @@ public final class VectorizeLoops {
                     throw new TesseraUserError("vectorize(" + f.var().name() + "): the loop extent " + f.extent()
                             + " is not a constant; split the loop by a constant factor and vectorize the inner loop");
                 if (n <= 1 || n > 1024 || containsVectors(f.body()))
-                    return new For(f.var(), f.min(), f.extent(), LoopKind.SERIAL, f.body());
+                    return new For(f.var(), f.min(), f.extent(), fallback, f.body());
                 try {
                     Vectorizer v = new Vectorizer(n.intValue());
                     v.replacements.put(f.var(), new Ramp(f.min(), dev.tessera.dsl.Te.c(1), n.intValue()));
                     return v.stmt(f.body());
                 } catch (CannotVectorize e) {
-                    return new For(f.var(), f.min(), f.extent(), LoopKind.SERIAL, f.body());
+                    return new For(f.var(), f.min(), f.extent(), fallback, f.body());
                 }
             }
         }.mutate(s);

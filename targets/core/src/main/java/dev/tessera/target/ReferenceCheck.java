@@ -1,6 +1,7 @@
 package dev.tessera.target;
 
 import dev.tessera.dsl.Tensor;
+import dev.tessera.ir.DType;
 import dev.tessera.ir.Expr;
 import dev.tessera.ir.IntImm;
 import dev.tessera.ir.Var;
@@ -24,6 +25,12 @@ public final class ReferenceCheck {
      * A symbolic dimension takes {@code leadingSize}.
      */
     public static String firstMismatch(List<Tensor> inputs, List<Tensor> outputs, CompiledKernel k, long leadingSize, long seed) {
+        return firstMismatch(inputs, outputs, k, leadingSize, seed, 1);
+    }
+
+    /** {@link #firstMismatch} with the dtype's tolerance multiplied by {@code toleranceScale}. */
+    public static String firstMismatch(List<Tensor> inputs, List<Tensor> outputs, CompiledKernel k, long leadingSize, long seed,
+                                       double toleranceScale) {
         Map<Var, Long> bind = new HashMap<>();
         Map<Tensor, TensorValue> values = new LinkedHashMap<>();
         long inputSeed = seed * 31 + 7;
@@ -37,13 +44,27 @@ public final class ReferenceCheck {
             for (int o = 0; o < outputs.size(); o++) {
                 Tensor t = outputs.get(o);
                 TensorValue got = TensorValue.of(t.dtype(), args.get(inputs.size() + o).toDoubles(), shape(t, leadingSize, bind));
-                String m = want.get(t).firstMismatch(got, 1e-4, 1e-4);
+                double tol = tolerance(t.dtype()) * toleranceScale;
+                String m = want.get(t).firstMismatch(got, tol, tol);
                 if (m != null) return "output " + t.name() + ": " + m;
             }
             return null;
         } finally {
             for (HostBuffer b : args) b.close();
         }
+    }
+
+    /**
+     * The relative and absolute tolerance for outputs of {@code t}: for f16 and bf16 two units in
+     * the last place (2^-9 and 2^-6), as a float result that differs slightly (a fused multiply-add,
+     * a math library) may round to a neighbouring 16-bit value; 1e-4 for every other dtype.
+     */
+    public static double tolerance(DType t) {
+        return switch (t.code()) {
+            case FLOAT -> t.bits() == 16 ? 0x1p-9 : 1e-4;
+            case BFLOAT -> 0x1p-6;
+            case INT, UINT, BOOL -> 1e-4;
+        };
     }
 
     /** A tensor's concrete shape; a symbolic dimension takes the leading size (the same size for the same variable). */

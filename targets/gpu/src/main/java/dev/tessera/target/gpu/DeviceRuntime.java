@@ -20,7 +20,7 @@ public interface DeviceRuntime extends AutoCloseable {
      */
     DeviceModule build(String source, List<String> kernelNames);
 
-    /** Allocates {@code bytes} (at least 1) of device memory. */
+    /** Allocates {@code bytes} (at least 1) of device memory, aligned to at least 16 bytes (generated vector accesses rely on it). */
     DeviceBuffer allocate(long bytes);
 
     /** Copies {@code host} (its whole size) to the start of {@code dst}; blocks until done. */

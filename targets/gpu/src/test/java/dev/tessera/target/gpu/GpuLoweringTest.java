@@ -15,6 +15,7 @@ import dev.tessera.lower.device.MemoryScope;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.schedule.Stage;
 import dev.tessera.target.Target;
+import dev.tessera.target.VectorizedCases;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -163,5 +164,101 @@ class GpuLoweringTest {
         s.stage(b).setScope("shared");
         TesseraUserError e = assertThrows(TesseraUserError.class, () -> Lower.lowerForGpu(s, "f"));
         assertTrue(e.getMessage().contains("inside a thread loop") && e.getMessage().contains("block index"), e.getMessage());
+    }
+
+    // ---------------------------------------------------------------- vectors and 16-bit floats
+
+    /** {@code B = 2 A + 1} on 1024 elements of {@code t}, each thread computing {@code lanes} neighbours as one vector. */
+    static DeviceProgram vectorScale(DType t, int lanes) {
+        Tensor a = Te.placeholder("A", t, 1024);
+        Tensor b = Te.compute("B", List.of(Te.c(1024)), List.of("i"), v -> a.at(v.get(0)).mul(2).add(1));
+        Schedule s = Schedule.create(b);
+        Stage.Parts p = s.stage(b).split("i", lanes);
+        s.stage(b).gpuTile(p.outer().name(), 64);
+        s.stage(b).vectorize(p.inner());
+        return Lower.lowerForGpu(s, "scale");
+    }
+
+    private static int count(String text, String part) {
+        return text.split(java.util.regex.Pattern.quote(part), -1).length - 1;
+    }
+
+    @Test
+    void aFourWideVectorLoadsAndStoresOneVector() {
+        DeviceProgram p = vectorScale(DType.F32, 4);
+        String cl = new OpenClSource().generate(p), cu = new CudaSource().generate(p);
+        String base = "((i_outer_outer * 256L) + (i_outer_inner * 4L))";
+        assertTrue(cl.contains("const float4 A_vec = vload4(0, A + " + base + ");"), cl);
+        assertTrue(cl.contains("vstore4((float4)(((A_vec.s0 * 0x1.0p1f) + 0x1.0p0f), ((A_vec.s1 * 0x1.0p1f) + 0x1.0p0f), "), cl);
+        String cuBase = base.replace("L)", "LL)");
+        assertTrue(cu.contains("const float4 A_vec = *(const float4*)(A + " + cuBase + ");"), cu);
+        assertTrue(cu.contains("*(float4*)(B + " + cuBase + ") = make_float4(((A_vec.x * 0x1.0p1f) + 0x1.0p0f), "), cu);
+        assertEquals(0, count(cu, "A["), cu);
+    }
+
+    @Test
+    void eightLanesAreTwoFloat4InCudaAndOneFloat8InOpenCl() {
+        DeviceProgram p = vectorScale(DType.F32, 8);
+        String cl = new OpenClSource().generate(p), cu = new CudaSource().generate(p);
+        assertTrue(cl.contains("const float8 A_vec = vload8(0, A + ") && cl.contains("vstore8((float8)("), cl);
+        assertTrue(cu.contains("const float4 A_lanes0_3 = *(const float4*)(A + ") && cu.contains("const float4 A_lanes4_7 = *(const float4*)(A + "), cu);
+        assertEquals(2, count(cu, "= make_float4("), cu);
+    }
+
+    @Test
+    void cudaVectorsNeedAnAlignedIndexOpenClVectorsDoNot() {
+        // out[i] = x[i + 1] - x[i]: x[i + 1] starts one element past a multiple of four.
+        VectorizedCases.Case c = VectorizedCases.offset();
+        DeviceProgram p = Lower.lowerForGpu(c.schedule(), c.name());
+        String cl = new OpenClSource().generate(p), cu = new CudaSource().generate(p);
+        assertEquals(2, count(cl, "vload4(0, x + "), cl);
+        assertEquals(1, count(cu, "*(const float4*)(x + "), cu);
+        assertEquals(4, count(cu, "(x[("), cu); // x[i + 1] lane by lane
+        assertEquals(1, count(cu, "= make_float4("), cu);
+    }
+
+    @Test
+    void aVectorWithLanesOffPastTheEndIsOneVectorWhenEveryLaneIsOn() {
+        VectorizedCases.Case c = VectorizedCases.tail();
+        String cu = new CudaSource().generate(Lower.lowerForGpu(c.schedule(), c.name()));
+        assertTrue(cu.contains("if (((((i_outer_outer * 64LL) + (i_outer_inner * 4LL)) + 3LL) < n)) {"), cu);
+        assertTrue(cu.contains("const float4 x_vec = *(const float4*)(x + "), cu);
+        assertTrue(cu.contains("} else {"), cu);
+        // Otherwise each lane is written, and read, only when it is inside.
+        assertTrue(cu.contains("if (((((i_outer_outer * 64LL) + (i_outer_inner * 4LL)) + 2LL) < n)) tail[(((i_outer_outer * 64LL) + (i_outer_inner * 4LL)) + 2LL)] = "), cu);
+    }
+
+    @Test
+    void otherVectorWidthsAreUnrolled() {
+        DeviceProgram p = vectorScale(DType.F32, 3);
+        String cl = new OpenClSource().generate(p);
+        assertEquals(0, count(cl, "vload") + count(cl, "vstore"), cl);
+        assertEquals(3, count(cl, "B[i] = "), cl);
+    }
+
+    @Test
+    void halfPrecisionIsComputedInFloatAndStoredAsItsBits() {
+        DeviceProgram half = vectorScale(DType.F16, 4);
+        String cu = new CudaSource().generate(half), cl = new OpenClSource().generate(half);
+        assertTrue(cu.contains("scale_kernel0(unsigned short* __restrict__ A, unsigned short* __restrict__ B)"), cu);
+        assertTrue(cu.contains("asm(\"cvt.rn.f16.f32 %0, %1;\" : \"=h\"(h) : \"f\"(f));") && !cu.contains("#include"), cu);
+        // Every operation rounds back to f16; the store converts the rounded float to its bits.
+        assertTrue(cu.contains("tsr_f32_to_f16(tsr_round_f16(tsr_f16_to_f32(A_vec.x) * 0x1.0p1f) + 0x1.0p0f)"), cu);
+        assertTrue(cu.contains("const ushort4 A_vec = *(const ushort4*)(A + "), cu);
+        assertTrue(cl.contains("__global ushort* restrict A") && cl.contains("vstore_half_rte(f, 0, (half*)&h)") && !cl.contains("cl_khr_fp16"), cl);
+        assertTrue(!cl.contains("bf16"), cl);
+        String bf = new OpenClSource().generate(vectorScale(DType.BF16, 4));
+        assertTrue(bf.contains("tsr_f32_to_bf16(tsr_round_bf16(tsr_bf16_to_f32(A_vec.s0) * 0x1.0p1f) + 0x1.0p0f)"), bf);
+        assertTrue(bf.contains("return (ushort)((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);") && !bf.contains("vload_half"), bf);
+    }
+
+    @Test
+    void tensorsNamedLikeVectorTypesAreRenamed() {
+        Tensor a = Te.placeholder("float4", DType.F32, 64);
+        Tensor b = Te.compute("vload4", List.of(Te.c(64)), List.of("i"), v -> a.at(v.get(0)).add(1f));
+        Schedule s = Schedule.create(b);
+        s.stage(b).gpuTile("i", 64);
+        String cl = new OpenClSource().generate(Lower.lowerForGpu(s, "f"));
+        assertTrue(cl.contains("__global float* restrict float4_, __global float* restrict vload4_)"), cl);
     }
 }

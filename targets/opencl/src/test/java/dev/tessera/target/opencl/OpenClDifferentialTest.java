@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The OpenCL differential suite: every built-in operator under random valid GPU schedules (block
  * and thread bindings, shared-memory and per-thread staging, register accumulation, cache_read of
- * inputs), compiled to OpenCL C, built and run by the OpenCL device (PoCL in CI), and compared with
+ * inputs, vectors of neighbours per thread), compiled to OpenCL C, built and run by the OpenCL device (PoCL in CI), and compared with
  * the reference interpreter on concrete shapes and a symbolic leading dimension. A failure names
  * the operator, seed, shape and the schedule trace.
  */
@@ -62,7 +62,7 @@ class OpenClDifferentialTest {
     void randomGpuSchedulesMatchTheReference(String name) {
         Operator op = Operators.get(name);
         List<long[]> shapes = op.testShapes().stream().map(op::parseShape).toList();
-        int compiled = 0, rejected = 0;
+        int compiled = 0, rejected = 0, vectorized = 0;
         int wanted = Math.min(SCHEDULES, Math.max(3, op.differentialSchedules() / 16));
         for (long seed = 0; compiled < wanted; seed++) {
             assertTrue(seed < 20L * wanted, name + ": lowering rejected " + rejected + " of " + seed + " samples");
@@ -89,9 +89,10 @@ class OpenClDifferentialTest {
                 if (problem != null) throw new AssertionError(failure(name, seed, shape, symbolic, s, (symbolic ? "leading size " + lead + ": " : "") + problem));
             }
             compiled++;
+            if (s.trace().stream().anyMatch(step -> step instanceof dev.tessera.schedule.Step.Vectorize)) vectorized++;
         }
-        System.out.printf("%s: %d random GPU schedules ran on %s and matched the reference (%d rejected by lowering)%n",
-                name, compiled, target.cpu(), rejected);
+        System.out.printf("%s: %d random GPU schedules (%d vectorized) ran on %s and matched the reference (%d rejected by lowering)%n",
+                name, compiled, vectorized, target.cpu(), rejected);
     }
 
     private static String failure(String op, long seed, long[] shape, boolean symbolic, Schedule s, String what) {
