@@ -4,7 +4,6 @@ import dev.tessera.ir.DType;
 import dev.tessera.lower.Workload;
 import dev.tessera.ops.Operator;
 import dev.tessera.ops.OperatorInstance;
-import dev.tessera.schedule.GpuSchedules;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.target.Backend;
 import dev.tessera.target.Target;
@@ -16,7 +15,7 @@ import java.util.function.Consumer;
  * Applies tuning logs: the fastest successful record for the workload on this exact target; else
  * the fastest on a compatible target (same backend and, for a CPU, vector width; for a GPU,
  * architecture), with a warning; else the operator's default schedule for the target (on a GPU,
- * {@link GpuSchedules#applyDefault}). Records whose trace no longer replays, or no longer lowers
+ * {@link Operator#applyGpuSchedule}). Records whose trace no longer replays, or no longer lowers
  * for this target (on a GPU: fits its launch limits), are passed over.
  */
 public final class ApplyBest {
@@ -51,7 +50,7 @@ public final class ApplyBest {
             }
         }
         Schedule s = Schedule.create(inst.outputs());
-        if (target.isGpu()) GpuSchedules.applyDefault(s);
+        if (target.isGpu()) op.applyGpuSchedule(s);
         else op.applyDefaultSchedule(s);
         return new Choice(s, Source.DEFAULT_SCHEDULE, null, "no usable tuning record for " + op.name() + " on this or a compatible target; using the default "
                 + (target.isGpu() ? "GPU schedule" : "schedule"));

@@ -5,7 +5,6 @@ import dev.tessera.ir.DType;
 import dev.tessera.ops.Operator;
 import dev.tessera.ops.OperatorInstance;
 import dev.tessera.ops.Operators;
-import dev.tessera.schedule.GpuSchedules;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.target.Backend;
 import dev.tessera.target.Target;
@@ -37,7 +36,7 @@ final class KernelOptions {
 
     @Option(names = "--schedule",
             description = "best (the fastest record in the tuning logs for this workload and target, else one of a compatible target, else the default; bench's default), "
-                    + "default (the operator's default schedule for the target; the other commands' default), tuned (its tunable CPU schedule with --knob values), "
+                    + "default (the operator's schedule for the target: its CPU schedule, or its GPU schedule on cuda/opencl; the other commands' default), tuned (its tunable CPU schedule with --knob values), "
                     + "naive (no steps), or a JSON trace file.")
     String schedule;
 
@@ -89,7 +88,7 @@ final class KernelOptions {
         String mode = scheduleMode(commandDefault);
         if (isGpu() && mode.equals("tuned"))
             throw new TesseraUserError("--schedule tuned (and --knob) is for the CPU (the operator's knobs configure its CPU schedule); on --target " + target
-                    + " use --schedule best (the tuning logs), default (blocks and threads bound automatically), naive, or a JSON trace file");
+                    + " use --schedule best (the tuning logs), default (the operator's GPU schedule), naive, or a JSON trace file");
         if (mode.equals("best")) {
             if (!knobs.isEmpty()) throw new TesseraUserError("--knob sets the tunable schedule's knobs; it cannot be combined with --schedule best");
             var choice = TuningLogsLookup.choose(operator(), inst, dtype(), targetDevice(), logs, System.err);
@@ -107,7 +106,7 @@ final class KernelOptions {
             throw new TesseraUserError("--knob sets the tunable schedule's knobs; it cannot be combined with --schedule " + mode);
         switch (knobs.isEmpty() ? mode : "tuned") {
             case "default" -> {
-                if (isGpu()) GpuSchedules.applyDefault(s);
+                if (isGpu()) operator().applyGpuSchedule(s);
                 else operator().applyDefaultSchedule(s);
             }
             case "tuned" -> operator().applyTunedSchedule(s, shapeArgs(), knobs);

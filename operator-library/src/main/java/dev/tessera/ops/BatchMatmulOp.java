@@ -43,6 +43,9 @@ public final class BatchMatmulOp implements Operator {
      */
     @Override public void applyDefaultSchedule(Schedule s) { schedule(s, Map.of()); }
 
+    /** {@link MatmulGpuSchedule}'s tiles for each matrix of the batch, the batch on {@code blockIdx.z}. */
+    @Override public void applyGpuSchedule(Schedule s) { MatmulGpuSchedule.apply(s, "batch_matmul", "batch_matmul_acc", true); }
+
     @Override public List<Knob> knobs(long[] shapeArgs) { return MatmulSchedule.knobs(); }
 
     @Override public void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) { schedule(s, config); }

@@ -58,6 +58,9 @@ public final class DenseOp implements Operator {
     /** {@link MatmulSchedule}'s register tiles; the bias and activation run on each tile in the output stage. */
     @Override public void applyDefaultSchedule(Schedule s) { schedule(s, Map.of()); }
 
+    /** {@link MatmulGpuSchedule}'s tiles; the bias and activation run on each thread's register tile as it is stored. */
+    @Override public void applyGpuSchedule(Schedule s) { MatmulGpuSchedule.apply(s, "dense", "dense_acc", false); }
+
     @Override public List<Knob> knobs(long[] shapeArgs) { return MatmulSchedule.knobs(); }
 
     @Override public void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) { schedule(s, config); }

@@ -43,6 +43,9 @@ public final class MatmulOp implements Operator {
      */
     @Override public void applyDefaultSchedule(Schedule s) { schedule(s, Map.of()); }
 
+    /** {@link MatmulGpuSchedule}: 128 x 128 shared-memory tiles, an 8 x 8 register tile per thread. */
+    @Override public void applyGpuSchedule(Schedule s) { MatmulGpuSchedule.apply(s, "matmul", "matmul_acc", false); }
+
     @Override public List<Knob> knobs(long[] shapeArgs) { return MatmulSchedule.knobs(); }
 
     @Override public void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) { schedule(s, config); }

@@ -2,6 +2,7 @@ package dev.tessera.ops;
 
 import dev.tessera.TesseraUserError;
 import dev.tessera.ir.DType;
+import dev.tessera.schedule.GpuSchedules;
 import dev.tessera.schedule.Schedule;
 import java.util.List;
 import java.util.Map;
@@ -125,6 +126,14 @@ public interface Operator {
      * outer loop, the innermost spatial loop split by 16 (guarded tail) and vectorized.
      */
     void applyDefaultSchedule(Schedule s);
+
+    /**
+     * Applies the default schedule for GPU targets (CUDA, OpenCL), valid for every shape, symbolic
+     * ones included. The default is {@link GpuSchedules#applyDefault}'s automatic binding (blocks
+     * and threads over the output, reductions per thread); operators with a better-known GPU
+     * structure (matmul's shared-memory tiles, row operators' block per row) override it.
+     */
+    default void applyGpuSchedule(Schedule s) { GpuSchedules.applyDefault(s); }
 
     /**
      * The tunable schedule's knobs for these shape arguments (split factors, placements, annotations

@@ -5,6 +5,7 @@ import dev.tessera.dsl.Tensor;
 import dev.tessera.ir.Axis;
 import dev.tessera.ir.DType;
 import dev.tessera.ir.Expr;
+import dev.tessera.schedule.GpuSchedules;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.schedule.Stage;
 import java.util.List;
@@ -45,6 +46,9 @@ abstract class RowReduceOp implements Operator {
      * sum or a max, whose rows are all the work. A mean's sum is computed inside the output's row loop.
      */
     @Override public void applyDefaultSchedule(Schedule s) { schedule(s, Map.of()); }
+
+    /** One block per row, its reductions shared by the block's threads ({@link GpuSchedules#blockPerRow}). */
+    @Override public void applyGpuSchedule(Schedule s) { GpuSchedules.blockPerRow(s); }
 
     private static final List<Knob> KNOBS = List.of(new Knob("accumulators", List.of(1L, 2L, 4L, 8L), 4));
 

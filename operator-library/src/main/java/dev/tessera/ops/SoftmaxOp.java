@@ -5,6 +5,7 @@ import dev.tessera.dsl.Tensor;
 import dev.tessera.ir.Axis;
 import dev.tessera.ir.DType;
 import dev.tessera.ir.Expr;
+import dev.tessera.schedule.GpuSchedules;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.schedule.Stage;
 import java.util.List;
@@ -42,6 +43,9 @@ public final class SoftmaxOp implements Operator {
      * partial results accumulate in one vector register across the row and are combined at its end.
      */
     @Override public void applyDefaultSchedule(Schedule s) { schedule(s, Map.of()); }
+
+    /** One block per row, its reductions shared by the block's threads ({@link GpuSchedules#blockPerRow}). */
+    @Override public void applyGpuSchedule(Schedule s) { GpuSchedules.blockPerRow(s); }
 
     /** {@code vectors}: vectors per step of the elementwise row loops; {@code accumulators}: vector accumulators per row reduction. */
     @Override public List<Knob> knobs(long[] shapeArgs) { return RowSchedules.rowOperatorKnobs(); }

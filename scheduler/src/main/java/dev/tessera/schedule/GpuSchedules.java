@@ -74,12 +74,12 @@ public final class GpuSchedules {
         List<Stage> outputs = s.stages().stream().filter(Stage::isOutput).toList();
         Stage out = outputs.size() == 1 ? outputs.get(0) : null;
         List<LoopAxis> outSpatial = out == null ? List.of() : out.leafAxes().stream().filter(a -> !a.isReduce()).toList();
-        if (out == null || outSpatial.isEmpty() || (!out.isReduction() && outSpatial.size() < 2)) {
+        if (out == null || outSpatial.isEmpty()) {
             applyDefault(s);
             return;
         }
         List<dev.tessera.ir.Axis> axes = out.op().axes();
-        long rowLength = out.isReduction() ? reduceExtent(out) : Math.max(1, constant(axes.get(axes.size() - 1).extent()));
+        long rowLength = out.isReduction() || outSpatial.size() == 1 ? longestReduction(s) : Math.max(1, constant(axes.get(axes.size() - 1).extent()));
         long threads = rowThreads(rowLength);
         // Stage a multiply-read input row in shared memory (before the other steps: it makes a stage).
         for (var t : s.inputs()) {
@@ -90,11 +90,14 @@ public final class GpuSchedules {
         }
         List<Stage> stages = new ArrayList<>(s.stages());
         Collections.reverse(stages);
-        LoopAxis row = fuseAll(out, out.isReduction() ? outSpatial : outSpatial.subList(0, outSpatial.size() - 1));
+        // A row's values (the output's last dimension) spread over the threads; a value per row (a reduction, or
+        // an elementwise result of one, like a mean) is one block's.
+        boolean perRow = out.isReduction() || outSpatial.size() == 1;
+        LoopAxis row = fuseAll(out, perRow ? outSpatial : outSpatial.subList(0, outSpatial.size() - 1));
         out.bind(row, "blockIdx.x");
         if (out.isReduction()) {
             shareReduction(out, threads);
-        } else {
+        } else if (!perRow) {
             Stage.Parts cols = out.split(outSpatial.get(outSpatial.size() - 1), threads);
             out.bind(cols.inner(), "threadIdx.x");
         }
@@ -128,6 +131,12 @@ public final class GpuSchedules {
         long t = 32;
         while (t < 256 && t * 4 < rowLength) t *= 2;
         return t;
+    }
+
+    private static long longestReduction(Schedule s) {
+        long n = 1;
+        for (Stage st : s.stages()) if (st.isReduction()) n = Math.max(n, reduceExtent(st));
+        return n;
     }
 
     private static long reduceExtent(Stage st) {

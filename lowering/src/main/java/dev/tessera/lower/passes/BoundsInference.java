@@ -38,6 +38,12 @@ import java.util.Set;
  * with the number of paths through the stage graph, exponentially in a DAG with fan-out such as
  * the iterations of capsule routing.
  *
+ * <p>A stage placed in GPU shared memory ({@code set_scope(stage, "shared")}) but computed inside
+ * loops bound to thread indices is one tile per block that the block's threads compute together
+ * (TVM's cooperative fetching): once every region is bound, its region is widened to the union of
+ * what the threads of a block read, the thread indices (and the values that depend on them)
+ * ranging over their whole extent, and its storage to an upper bound of that.
+ *
  * <p>Requires the symbolic regions laid out by {@link ScheduleToLoops}; establishes {@code let}s
  * for every region variable and filled-in {@link Realize} regions.
  */
@@ -57,8 +63,133 @@ public final class BoundsInference {
                 s = new LetStmt(mins.get(d), Te.c(0), s);
             }
         }
-        s = new Inferrer(regions).mutate(s);
+        Map<ComputeOp, List<Interval>> perBlock = new HashMap<>();
+        for (Stage st : stages) if ("shared".equals(st.scope()) && regions.mins().containsKey(st.op())) perBlock.put(st.op(), null);
+        s = new Inferrer(regions, perBlock).mutate(s);
+        if (!perBlock.isEmpty()) s = new PerBlockRegions(regions, perBlock).mutate(s);
         return s;
+    }
+
+    /**
+     * Widens the regions of shared-memory stages computed inside thread loops to what the whole
+     * block reads. Works on the bound lets: where the box a thread reads (before clipping to the
+     * stage's domain) depends on a thread index, the region's start becomes the lowest start over
+     * all the block's threads and its extent reaches the highest end, both clipped to the domain as
+     * {@link Inferrer} clips, and bounded by the largest distance from one thread's start to
+     * another's end (a constant where the tile is, which unrolling and the storage need).
+     */
+    private static final class PerBlockRegions extends StmtMutator {
+        private final ScheduleToLoops.Regions regions;
+        /** The box the readers of each per-block stage touch, per dimension, before clipping (from {@link Inferrer}). */
+        private final Map<ComputeOp, List<Interval>> unclipped;
+        private final Map<Var, ComputeOp> minOf = new HashMap<>(), extentOf = new HashMap<>();
+        private final Map<Var, Integer> dimensionOf = new HashMap<>();
+        /** Ranges of the enclosing loops and lets, each in terms of outer symbols. */
+        private final Map<Var, Interval> enclosing = new HashMap<>();
+        /** The enclosing thread loops and the lets and loops that depend on them, with their ranges over the block's threads. */
+        private final Map<Var, Interval> acrossThreads = new HashMap<>();
+        /** The widened start of a region, for its extent's let. */
+        private final Map<Var, Expr> widenedMin = new HashMap<>();
+        private final Set<ComputeOp> widened = new HashSet<>();
+        private final Set<Var> widenedExtents = new HashSet<>();
+
+        PerBlockRegions(ScheduleToLoops.Regions regions, Map<ComputeOp, List<Interval>> unclipped) {
+            this.regions = regions;
+            this.unclipped = unclipped;
+            for (ComputeOp op : unclipped.keySet()) {
+                List<Var> mins = regions.mins().get(op), exts = regions.extents().get(op);
+                for (int d = 0; d < mins.size(); d++) {
+                    minOf.put(mins.get(d), op);
+                    extentOf.put(exts.get(d), op);
+                    dimensionOf.put(mins.get(d), d);
+                    dimensionOf.put(exts.get(d), d);
+                }
+            }
+        }
+
+        @Override public Stmt mutate(Stmt s) {
+            switch (s) {
+                case For f -> {
+                    enclosing.put(f.var(), loopRange(f, enclosing));
+                    boolean varies = f.kind().isGpuThread() || dependsOnThreads(f.min()) || dependsOnThreads(f.extent());
+                    if (varies) acrossThreads.put(f.var(), loopRange(f, acrossThreads));
+                    Stmt out = mutateChildren(s);
+                    enclosing.remove(f.var());
+                    acrossThreads.remove(f.var());
+                    return out;
+                }
+                case LetStmt l -> {
+                    Expr value = widen(l);
+                    enclosing.put(l.var(), Bounds.of(value, enclosing));
+                    if (dependsOnThreads(value)) acrossThreads.put(l.var(), Bounds.of(value, acrossThreads));
+                    Stmt body = mutate(l.body());
+                    enclosing.remove(l.var());
+                    acrossThreads.remove(l.var());
+                    return value == l.value() && body == l.body() ? s : new LetStmt(l.var(), value, body);
+                }
+                case Realize r when widened.contains(r.op()) -> {
+                    Stmt body = mutate(r.body());
+                    List<Expr> storage = new ArrayList<>();
+                    List<Expr> reach = regions.reach().get(r.op());
+                    for (int d = 0; d < reach.size(); d++) {
+                        // What the loops reach (past the extent under a round-up split), bounded over every enclosing iteration;
+                        // the regions of the stages around are bound now, so this is often constant where the first bound was not.
+                        Long c = constantBound(reach.get(d));
+                        boolean wider = widenedExtents.contains(regions.extents().get(r.op()).get(d));
+                        if (!wider) {
+                            Long first = constantBound(r.storageExtents().get(d));
+                            if (first != null && (c == null || first < c)) c = first;
+                        }
+                        storage.add(c != null ? Te.c(c) : wider ? r.op().axes().get(d).extent() : r.storageExtents().get(d));
+                    }
+                    return new Realize(r.op(), r.mins(), r.extents(), storage, body);
+                }
+                default -> {
+                    return mutateChildren(s);
+                }
+            }
+        }
+
+        /** A constant upper bound of e over the enclosing loops and lets, or null. */
+        private Long constantBound(Expr e) {
+            Interval b = Bounds.of(e, enclosing);
+            return b.max() == null ? null : constantUpperBound(Simplifier.simplify(b.max()));
+        }
+
+        /** The let's value, widened over the block's threads when it is the region of a per-block stage whose box depends on them. */
+        private Expr widen(LetStmt l) {
+            ComputeOp op = minOf.get(l.var()) != null ? minOf.get(l.var()) : extentOf.get(l.var());
+            if (op == null || acrossThreads.isEmpty() || unclipped.get(op) == null) return l.value();
+            int d = dimensionOf.get(l.var());
+            Interval box = unclipped.get(op).get(d);
+            if (box == null || !(box.min() != null && dependsOnThreads(box.min()) || box.max() != null && dependsOnThreads(box.max())))
+                return l.value();
+            widened.add(op);
+            Expr shape = op.axes().get(d).extent();
+            Expr lowest = box.min() == null ? null : Bounds.of(box.min(), acrossThreads).min();
+            if (minOf.containsKey(l.var())) {
+                Expr min = Simplifier.simplify(lowest == null ? Te.c(0) : Te.max(lowest, Te.c(0)));
+                widenedMin.put(l.var(), min);
+                return min;
+            }
+            widenedExtents.add(l.var());
+            Expr highest = box.max() == null ? null : Bounds.of(box.max(), acrossThreads).max();
+            Expr min = widenedMin.get(regions.mins().get(op).get(d));
+            Expr end = highest == null ? Te.sub(shape, Te.c(1)) : Te.min(highest, Te.sub(shape, Te.c(1)));
+            Expr extent = Te.sub(Te.add(end, Te.c(1)), min);
+            if (lowest != null && highest != null) {
+                // highest - lowest cancels the block's position: a constant bound of the tile that the clipping hides.
+                Long most = constantBound(Simplifier.simplify(Te.sub(highest, lowest)));
+                if (most != null) extent = Te.min(extent, Te.c(most + 1));
+            }
+            return Simplifier.simplify(Te.max(extent, Te.c(0)));
+        }
+
+        private boolean dependsOnThreads(Expr e) {
+            if (acrossThreads.isEmpty()) return false;
+            for (Var v : Exprs.vars(e)) if (acrossThreads.containsKey(v)) return true;
+            return false;
+        }
     }
 
     private static final class Inferrer extends StmtMutator {
@@ -66,9 +197,12 @@ public final class BoundsInference {
         /** Ranges of the loops and lets enclosing the current statement, each in terms of outer symbols. */
         private final Map<Var, Interval> enclosing = new HashMap<>();
         private final Set<Var> regionVars = new HashSet<>();
+        /** The stages in shared memory, each mapped to the box its readers touch before clipping, once bound. */
+        private final Map<ComputeOp, List<Interval>> perBlock;
 
-        Inferrer(ScheduleToLoops.Regions regions) {
+        Inferrer(ScheduleToLoops.Regions regions, Map<ComputeOp, List<Interval>> perBlock) {
             this.regions = regions;
+            this.perBlock = perBlock;
             regions.mins().values().forEach(regionVars::addAll);
             regions.extents().values().forEach(regionVars::addAll);
         }
@@ -112,6 +246,13 @@ public final class BoundsInference {
                 if (Exprs.isAffine(l.value())) linear.put(l.var(), Simplifier.simplify(Exprs.substitute(l.value(), linear)));
             }
             List<Interval> read = boxTouched(body, op);
+            if (perBlock.containsKey(op)) {
+                List<Interval> box = new ArrayList<>();
+                for (Interval i : read)
+                    box.add(i == null ? null : new Interval(i.min() == null ? null : Exprs.substitute(i.min(), linear),
+                            i.max() == null ? null : Exprs.substitute(i.max(), linear)));
+                perBlock.put(op, box);
+            }
             List<Expr> minValues = new ArrayList<>(), extValues = new ArrayList<>(), storage = new ArrayList<>();
             Map<Var, Expr> regionSubst = new HashMap<>();
             for (int d = 0; d < rank; d++) {
@@ -235,6 +376,10 @@ public final class BoundsInference {
                 if (a == null) return b;
                 if (b == null) return a;
                 return Math.min(a, b);
+            }
+            case DIV -> {
+                // Floor division by a positive constant is monotone in the dividend.
+                return a != null && bin.b() instanceof dev.tessera.ir.IntImm d && d.value() > 0 ? Long.valueOf(Math.floorDiv(a, d.value())) : null;
             }
             case MAX, ADD, MUL -> {
                 if (a == null || b == null) return null;

@@ -45,7 +45,9 @@ import java.util.Set;
  * dimension as large as its largest loop. Intermediate stages computed at root live in global
  * memory, allocated by the host; stages computed inside a kernel live in shared memory when placed
  * outside the thread loops and in local (per-thread) memory inside them, unless {@code set_scope}
- * says otherwise. Because every thread of a block runs the code outside its thread loops, a write
+ * says otherwise. A stage set to shared memory inside thread loops holds the tile of the whole block
+ * (see {@link BoundsInference}); its loops bound to the enclosing thread indices split its
+ * iterations among the block's threads (cooperative fetching). Because every thread of a block runs the code outside its thread loops, a write
  * to shared or global memory there is guarded so that one thread makes it.
  */
 public final class SplitHostDevice {
@@ -195,9 +197,8 @@ public final class SplitHostDevice {
                     case For f when f.kind().isGpuThread() -> {
                         int d = f.kind().gpuDimension();
                         String where = "loop " + f.var().name() + " (bound to " + f.kind().threadTag() + ")";
-                        if (threadDims.contains(d))
-                            throw new TesseraUserError(where + " runs inside another loop bound to " + f.kind().threadTag()
-                                    + "; nested thread loops need different dimensions (threadIdx.x, threadIdx.y, threadIdx.z)");
+                        // A loop bound to a thread index inside another bound to the same one is a stage the block's
+                        // threads compute together (cooperative fetching); rewrite() checks it writes shared memory only.
                         Long n = Exprs.constInt(f.extent());
                         if (n == null)
                             throw new TesseraUserError(where + ": its extent " + f.extent() + " is not a constant; the threads of a block are fixed at launch: "
@@ -241,6 +242,7 @@ public final class SplitHostDevice {
                 return switch (s) {
                     case For f -> {
                         Set<Integer> dims = threadDims;
+                        if (f.kind().isGpuThread() && threadDims.contains(f.kind().gpuDimension())) checkCooperative(f, scratch);
                         if (f.kind().isGpuThread()) {
                             dims = new HashSet<>(threadDims);
                             dims.add(f.kind().gpuDimension());
@@ -288,6 +290,28 @@ public final class SplitHostDevice {
                 };
             }
 
+            /**
+             * A thread loop nested in a loop bound to the same thread index runs one iteration per
+             * thread of the block, not per thread of the enclosing loop: that computes a tile for the
+             * whole block only if what it writes is shared memory, which barriers then publish.
+             */
+            private void checkCooperative(For f, Map<BufferRef, GpuKernel.ScopedBuffer> scratch) {
+                new StmtVisitor() {
+                    @Override public void visit(Stmt x) {
+                        if (x instanceof Store st) {
+                            GpuKernel.ScopedBuffer sb = scratch.get(st.buffer());
+                            if (sb == null || sb.scope() != MemoryScope.SHARED)
+                                throw new TesseraUserError("loop " + f.var().name() + " (bound to " + f.kind().threadTag() + ") runs inside another loop bound to "
+                                        + f.kind().threadTag() + ", so the block's threads share its iterations, but it writes " + st.buffer().name()
+                                        + (sb == null ? " in global memory" : " in " + sb.scope().name().toLowerCase() + " memory")
+                                        + ", which they do not share; only a stage in shared memory (set_scope(stage, \"shared\")) can be computed "
+                                        + "by the block's threads together. Set its scope to shared, or bind the loop to another thread index (threadIdx.x, threadIdx.y, threadIdx.z)");
+                        }
+                        super.visit(x);
+                    }
+                }.visit(f.body());
+            }
+
             GpuKernel.ScopedBuffer scoped(Allocate a) {
                 String name = a.buffer().name();
                 if (partials.contains(a.buffer())) return new GpuKernel.ScopedBuffer(a.buffer(), MemoryScope.LOCAL, 1);
@@ -296,9 +320,6 @@ public final class SplitHostDevice {
                 if (scope == MemoryScope.GLOBAL)
                     throw new TesseraUserError("set_scope(" + name + ", global): " + name + " is computed inside a kernel, once per block or thread; "
                             + "global memory needs compute_root (or use shared or local)");
-                if (scope == MemoryScope.SHARED && underThread)
-                    throw new TesseraUserError("set_scope(" + name + ", shared): " + name + " is computed inside a thread loop, once per thread; "
-                            + "shared memory is one copy per block: compute_at it at a loop bound to a block index (or a serial loop outside the thread loops)");
                 if (scope == null) scope = underThread || !hasThreads() ? MemoryScope.LOCAL : MemoryScope.SHARED;
                 Long n = Exprs.constInt(a.size());
                 if (n == null)

@@ -7,7 +7,6 @@ import dev.tessera.TesseraUserError;
 import dev.tessera.ops.Operator;
 import dev.tessera.ops.OperatorInstance;
 import dev.tessera.ops.Operators;
-import dev.tessera.schedule.GpuSchedules;
 import dev.tessera.schedule.RandomGpuSchedules;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.target.HalfPrecisionCases;
@@ -43,7 +42,7 @@ class CudaSourceCompileTest {
         OperatorInstance inst = op.buildSymbolic(op.parseShape(op.testShapes().get(0)));
         List<Schedule> schedules = new ArrayList<>();
         Schedule byDefault = Schedule.create(inst.outputs());
-        GpuSchedules.applyDefault(byDefault);
+        op.applyGpuSchedule(byDefault);
         schedules.add(byDefault);
         for (long seed = 0; schedules.size() < 2 && seed < 6; seed++) {
             Schedule s = RandomGpuSchedules.sample(inst.outputs(), seed);

@@ -18,7 +18,8 @@ public final class CudaSource extends CSourceGenerator {
     @Override protected String helperQualifiers() { return "__device__ static inline"; }
     @Override protected String kernelQualifiers() { return "extern \"C\" __global__ void"; }
     @Override protected String globalPointer(String elementType) { return elementType + "* __restrict__"; }
-    @Override protected String sharedQualifier() { return "__shared__"; }
+    // 16-byte alignment lets the compiler merge four neighbouring float loads of a tile into one 128-bit load.
+    @Override protected String sharedQualifier() { return "__shared__ __align__(16)"; }
     @Override protected String barrier() { return "__syncthreads();"; }
     @Override protected String int64Suffix() { return "LL"; }
     @Override protected int warpSize() { return 32; }

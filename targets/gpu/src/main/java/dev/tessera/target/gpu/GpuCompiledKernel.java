@@ -105,37 +105,76 @@ public final class GpuCompiledKernel extends CompiledKernel {
 
     /** Runs the program's kernels on device buffers the caller owns and returns the device time in milliseconds. */
     public double timeOnDevice(List<DeviceBuffer> buffers, long[] shapeValues) {
+        return timeOnDevice(buffers, shapeValues, 1);
+    }
+
+    /**
+     * Runs the program {@code calls} times in a row on device buffers the caller owns, between one
+     * pair of device events, and returns the device time of all of them in milliseconds (a batch
+     * keeps short kernels above the events' resolution). Intermediate buffers are allocated by an
+     * untimed run first and reused, so the time is the kernels' alone (as a framework's caching
+     * allocator would have it).
+     */
+    public double timeOnDevice(List<DeviceBuffer> buffers, long[] shapeValues, long calls) {
+        if (calls < 1) throw new IllegalArgumentException("calls must be at least 1, got " + calls);
         LoweredFunc f = program.func();
         Map<Var, Long> env = new HashMap<>();
         for (int i = 0; i < shapeValues.length; i++) env.put(f.shapeParams().get(i), shapeValues[i]);
         Map<BufferRef, DeviceBuffer> device = new IdentityHashMap<>();
         for (int i = 0; i < buffers.size(); i++) device.put(f.buffers().get(i).buffer(), buffers.get(i));
         List<DeviceBuffer> owned = new ArrayList<>();
+        Map<BufferRef, DeviceBuffer> reuse = new IdentityHashMap<>();
         try {
-            return runtime.timeMillis(() -> run(program.host(), env, device, owned));
+            if (allocates(program.host())) {
+                run(program.host(), env, device, owned, reuse);
+                runtime.synchronize();
+            }
+            return runtime.timeMillis(() -> {
+                for (long c = 0; c < calls; c++) run(program.host(), env, device, owned, reuse);
+            });
         } finally {
             for (DeviceBuffer b : owned) b.close();
         }
     }
 
+    private static boolean allocates(HostStep step) {
+        return switch (step) {
+            case HostStep.Launch l -> false;
+            case HostStep.Sequence q -> q.steps().stream().anyMatch(GpuCompiledKernel::allocates);
+            case HostStep.Let l -> allocates(l.body());
+            case HostStep.If i -> allocates(i.then()) || (i.otherwise() != null && allocates(i.otherwise()));
+            case HostStep.Allocate a -> true;
+        };
+    }
+
     private void run(HostStep step, Map<Var, Long> env, Map<BufferRef, DeviceBuffer> device, List<DeviceBuffer> owned) {
+        run(step, env, device, owned, null);
+    }
+
+    /** Runs host steps; with {@code reuse}, an intermediate buffer allocated by an earlier run of the same step is used again. */
+    private void run(HostStep step, Map<Var, Long> env, Map<BufferRef, DeviceBuffer> device, List<DeviceBuffer> owned,
+                     Map<BufferRef, DeviceBuffer> reuse) {
         switch (step) {
             case HostStep.Launch l -> launch(l.kernel(), env, device);
-            case HostStep.Sequence q -> q.steps().forEach(s -> run(s, env, device, owned));
+            case HostStep.Sequence q -> q.steps().forEach(s -> run(s, env, device, owned, reuse));
             case HostStep.Let l -> {
                 env.put(l.var(), ShapeExprs.eval(l.value(), env));
-                run(l.body(), env, device, owned);
+                run(l.body(), env, device, owned, reuse);
             }
             case HostStep.If i -> {
-                if (ShapeExprs.eval(i.condition(), env) != 0) run(i.then(), env, device, owned);
-                else if (i.otherwise() != null) run(i.otherwise(), env, device, owned);
+                if (ShapeExprs.eval(i.condition(), env) != 0) run(i.then(), env, device, owned, reuse);
+                else if (i.otherwise() != null) run(i.otherwise(), env, device, owned, reuse);
             }
             case HostStep.Allocate a -> {
-                long bytes = ShapeExprs.eval(a.size(), env) * a.buffer().elementType().bytes();
-                DeviceBuffer b = runtime.allocate(Math.max(1, bytes));
-                owned.add(b);
+                long bytes = Math.max(1, ShapeExprs.eval(a.size(), env) * a.buffer().elementType().bytes());
+                DeviceBuffer b = reuse == null ? null : reuse.get(a.buffer());
+                if (b == null || b.bytes() < bytes) {
+                    b = runtime.allocate(bytes);
+                    owned.add(b);
+                    if (reuse != null) reuse.put(a.buffer(), b);
+                }
                 device.put(a.buffer(), b);
-                run(a.body(), env, device, owned);
+                run(a.body(), env, device, owned, reuse);
             }
         }
     }

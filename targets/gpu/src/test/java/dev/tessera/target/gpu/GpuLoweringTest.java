@@ -63,7 +63,7 @@ class GpuLoweringTest {
         assertEquals(MemoryScope.SHARED, k.scratch().get(0).scope());
         assertEquals(256 * 4, k.sharedBytes());
         String cuda = new CudaSource().generate(p), opencl = new OpenClSource().generate(p);
-        assertTrue(cuda.contains("__shared__ float B_cache[256];"), cuda);
+        assertTrue(cuda.contains("__shared__ __align__(16) float B_cache[256];"), cuda);
         assertTrue(cuda.contains("__syncthreads();"), cuda);
         assertTrue(opencl.contains("__local float B_cache[256];"), opencl);
         assertTrue(opencl.contains("barrier(CLK_LOCAL_MEM_FENCE);"), opencl);
@@ -153,17 +153,52 @@ class GpuLoweringTest {
         assertTrue(scope.getMessage().contains("is an output"), scope.getMessage());
     }
 
-    @Test
-    void sharedScopeInsideAThreadLoopIsRejected() {
-        Tensor a = Te.placeholder("A", DType.F32, Te.c(64));
-        Tensor b = Te.compute("B", List.of(Te.c(64)), List.of("i"), v -> a.at(v.get(0)).mul(2f));
-        Tensor c = Te.compute("C", List.of(Te.c(64)), List.of("i"), v -> b.at(v.get(0)).add(1f));
+    /**
+     * C[i] = B[i + 1] + B[i] with B = 2 A, C on 32 threads per block and B computed inside C's
+     * thread loop: per thread unless set to shared memory, and then loaded by {@code bThreads}
+     * threads of the block together when that is positive.
+     */
+    static Schedule stencil(boolean shared, long bThreads) {
+        Tensor a = Te.placeholder("A", DType.F32, Te.c(65));
+        Tensor b = Te.compute("B", List.of(Te.c(65)), List.of("i"), v -> a.at(v.get(0)).mul(2f));
+        Tensor c = Te.compute("C", List.of(Te.c(64)), List.of("i"), v -> b.at(v.get(0).add(1)).add(b.at(v.get(0))));
         Schedule s = Schedule.create(c);
         Stage.Parts p = s.stage(c).gpuTile("i", 32);
-        s.stage(b).computeAt(s.stage(c), p.inner());
-        s.stage(b).setScope("shared");
-        TesseraUserError e = assertThrows(TesseraUserError.class, () -> Lower.lowerForGpu(s, "f"));
-        assertTrue(e.getMessage().contains("inside a thread loop") && e.getMessage().contains("block index"), e.getMessage());
+        Stage bs = s.stage(b);
+        bs.computeAt(s.stage(c), p.inner());
+        if (shared) bs.setScope("shared");
+        if (bThreads > 0) bs.bind(bs.split("i", bThreads).inner(), "threadIdx.x");
+        return s;
+    }
+
+    @Test
+    void aSharedStageInsideThreadLoopsHoldsTheWholeBlocksTile() {
+        DeviceProgram p = Lower.lowerForGpu(stencil(true, 32), "f");
+        GpuKernel k = p.kernels().get(0);
+        assertEquals(List.of(32L, 1L, 1L), k.block());
+        // What the block's 32 threads read (33 elements), not one thread's 2.
+        assertEquals(MemoryScope.SHARED, k.scratch().get(0).scope());
+        assertEquals(33, k.scratch().get(0).elements());
+        String cuda = new CudaSource().generate(p);
+        assertTrue(cuda.contains("__shared__ __align__(16) float B[33];"), cuda);
+        // Loaded in two rounds of 32 threads, then one barrier before C reads it; none inside the loads.
+        assertEquals(1, cuda.split("__syncthreads\\(\\);", -1).length - 1, cuda);
+        int barrier = cuda.indexOf("__syncthreads();");
+        assertTrue(cuda.lastIndexOf("B[", barrier) < barrier && cuda.indexOf("C[", barrier) > barrier, cuda);
+    }
+
+    @Test
+    void aStageTheBlocksThreadsComputeTogetherMustBeShared() {
+        TesseraUserError e = assertThrows(TesseraUserError.class, () -> Lower.lowerForGpu(stencil(false, 32), "f"));
+        assertTrue(e.getMessage().contains("runs inside another loop bound to threadIdx.x") && e.getMessage().contains("writes B in local memory")
+                && e.getMessage().contains("set_scope(stage, \"shared\")"), e.getMessage());
+    }
+
+    @Test
+    void aSharedTileNotEveryThreadReachesIsRejected() {
+        // 64 loading threads make a block of 64, so C's loop of 32 runs on half of them: no barrier can sit inside it.
+        TesseraUserError e = assertThrows(TesseraUserError.class, () -> Lower.lowerForGpu(stencil(true, 64), "f"));
+        assertTrue(e.getMessage().contains("not every thread of the block reaches it"), e.getMessage());
     }
 
     // ---------------------------------------------------------------- vectors and 16-bit floats
