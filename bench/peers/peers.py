@@ -67,42 +67,9 @@ def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
 
-# ---------------------------------------------------------------- timing protocol
+# ---------------------------------------------------------------- timing protocol (shared with gpu_peers.py)
 
-def quantile(sorted_values, q):
-    """Linear interpolation between closest ranks (the same rule as Timing.quantile in Java)."""
-    n = len(sorted_values)
-    if n == 1:
-        return sorted_values[0]
-    pos = q * (n - 1)
-    lo = int(math.floor(pos))
-    hi = min(lo + 1, n - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
-
-
-def measure(fn, warmup, repeats, min_batch_ms):
-    single_ns = None
-    for _ in range(max(1, warmup)):
-        t0 = time.perf_counter_ns()
-        fn()
-        single_ns = time.perf_counter_ns() - t0
-    batch = max(1, math.ceil(min_batch_ms * 1e6 / max(single_ns, 1)))
-    times = []
-    for _ in range(max(1, repeats)):
-        t0 = time.perf_counter_ns()
-        for _ in range(batch):
-            fn()
-        times.append((time.perf_counter_ns() - t0) / batch / 1e6)
-    times.sort()
-    return {
-        "median_ms": quantile(times, 0.5),
-        "p25_ms": quantile(times, 0.25),
-        "p75_ms": quantile(times, 0.75),
-        "min_ms": times[0],
-        "max_ms": times[-1],
-        "repeats": len(times),
-        "calls_per_repeat": batch,
-    }
+from protocol import json_number, max_err, measure, quantile  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------- inputs and references
@@ -110,24 +77,6 @@ def measure(fn, warmup, repeats, min_batch_ms):
 def rand(rng, *shape):
     """Uniform in [-1, 1), float32, like Tessera's TensorValue.random."""
     return rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
-
-
-def max_err(got, want):
-    """Largest absolute difference; equal values (infinities included) agree, a NaN anywhere else is infinite."""
-    got = np.asarray(got, dtype=np.float64)
-    want = np.asarray(want, dtype=np.float64)
-    if not np.size(want):
-        return 0.0
-    with np.errstate(invalid="ignore"):
-        diff = np.where(got == want, 0.0, np.abs(got - want))
-    both_nan = np.isnan(got) & np.isnan(want)
-    diff = np.where(both_nan, 0.0, np.where(np.isnan(diff), np.inf, diff))
-    return float(np.max(diff))
-
-
-def json_number(x):
-    """JSON has no infinities or NaN: a non-finite error is sent as the string "inf"."""
-    return x if math.isfinite(x) else "inf"
 
 
 def gemm_sampled_error(a, b, c, points=256, seed=7):

@@ -139,7 +139,7 @@ public final class Compare implements Callable<Integer> {
     }
 
     /** The repository's short commit, with "+changes" when the tree is dirty; empty outside git. */
-    private static String commit(Path root) {
+    static String commit(Path root) {
         try {
             String head = git(root, "rev-parse", "--short", "HEAD");
             if (head.isEmpty()) return "";

@@ -11,6 +11,7 @@ import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -59,13 +60,28 @@ public final class PeerProcess implements AutoCloseable {
      * its versions. Never throws: a process that does not start is returned dead, with the reason.
      */
     public static PeerProcess start(String python, Path script, int threads, double requestTimeoutS) {
+        return start(python, script, List.of("--threads", Integer.toString(threads)), Map.of("TESSERA_BENCH_THREADS", Integer.toString(threads)),
+                true, requestTimeoutS);
+    }
+
+    /**
+     * Starts {@code python script serve args...} with extra environment variables; {@code isolated}
+     * keeps the interpreter to its own packages (no user site-packages, no PYTHONPATH), as the
+     * Debian peers need. Never throws: a process that does not start is returned dead, with the reason.
+     */
+    public static PeerProcess start(String python, Path script, List<String> args, Map<String, String> env, boolean isolated, double requestTimeoutS) {
+        List<String> command = new java.util.ArrayList<>(List.of(python));
         // -s: no user site-packages either, so only the Debian packages are imported.
-        ProcessBuilder pb = new ProcessBuilder(python, "-s", script.toString(), "serve", "--threads", Integer.toString(threads))
-                .redirectError(ProcessBuilder.Redirect.INHERIT);
-        pb.environment().put("TESSERA_BENCH_THREADS", Integer.toString(threads));
-        // Debian's python must not pick up a virtual environment's or pyenv's packages.
-        pb.environment().remove("PYTHONPATH");
-        pb.environment().remove("PYTHONHOME");
+        if (isolated) command.add("-s");
+        command.addAll(List.of(script.toString(), "serve"));
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().putAll(env);
+        if (isolated) {
+            // Debian's python must not pick up a virtual environment's or pyenv's packages.
+            pb.environment().remove("PYTHONPATH");
+            pb.environment().remove("PYTHONHOME");
+        }
         Process p;
         try {
             p = pb.start();
@@ -99,10 +115,19 @@ public final class PeerProcess implements AutoCloseable {
     /** Why the process is not usable, or null while it is. */
     public String deadReason() { return deadReason; }
 
+    /** A peer's figure and the whole answer it came in (a script may add fields of its own). */
+    public record Answer(Figure figure, JsonNode json) {}
+
     /** Runs one peer on one workload under the protocol; a failure or a dead process gives a non-ok figure. */
     public Figure run(Workload w, String peer, Timing.Protocol protocol) {
-        if (deadReason != null) return Figure.notAvailable(w.id(), peer, "peer process: " + deadReason);
+        return ask(w, peer, protocol, JSON.createObjectNode()).figure();
+    }
+
+    /** {@link #run} with more request fields ({@code extra}'s, added to the request object); the answer whole. */
+    public Answer ask(Workload w, String peer, Timing.Protocol protocol, ObjectNode extra) {
+        if (deadReason != null) return new Answer(Figure.notAvailable(w.id(), peer, "peer process: " + deadReason), JSON.createObjectNode());
         ObjectNode req = JSON.createObjectNode();
+        req.setAll(extra);
         ObjectNode wl = req.putObject("workload");
         wl.put("id", w.id());
         wl.put("kind", w.kind());
@@ -116,11 +141,17 @@ public final class PeerProcess implements AutoCloseable {
             stdin.flush();
         } catch (IOException e) {
             kill("cannot write to the peer process: " + e.getMessage());
-            return Figure.notAvailable(w.id(), peer, "peer process: " + deadReason);
+            return new Answer(Figure.notAvailable(w.id(), peer, "peer process: " + deadReason), JSON.createObjectNode());
         }
         String line = nextLine(timeoutS);
-        if (line == null) return Figure.failed(w.id(), peer, "peer process: " + deadReason);
-        return parseAnswer(w.id(), peer, line);
+        if (line == null) return new Answer(Figure.failed(w.id(), peer, "peer process: " + deadReason), JSON.createObjectNode());
+        JsonNode json;
+        try {
+            json = JSON.readTree(line);
+        } catch (IOException e) {
+            json = JSON.createObjectNode();
+        }
+        return new Answer(parseAnswer(w.id(), peer, line), json);
     }
 
     /** A figure from one answer line of the peer script. */

@@ -86,6 +86,14 @@ public final class PreparedKernel implements AutoCloseable {
      * stopping early (and saying so) once {@code budgetMs} of checking have passed.
      */
     public Check check(int points, double budgetMs) {
+        return check(instance, inputs, args, points, budgetMs);
+    }
+
+    /**
+     * {@link #check(int, double)} for any kernel's outputs: {@code args} holds the input buffers
+     * then the output buffers of {@code instance}, {@code inputs} the input values they were made from.
+     */
+    public static Check check(OperatorInstance instance, Map<Tensor, TensorValue> inputs, List<HostBuffer> args, int points, double budgetMs) {
         long deadline = System.nanoTime() + (long) (budgetMs * 1e6);
         ReferenceInterpreter ref = new ReferenceInterpreter(instance.outputs(), inputs);
         double maxErr = 0;

@@ -12,9 +12,11 @@ import java.util.Map;
  * @param threads   the thread count every target ran with
  * @param versions  what the peer script reported about its libraries
  * @param figures   Tessera's and the peers' figures, any order
+ * @param gpu       the GPU of a GPU run (its limits are then the device's: {@code peak} holds the
+ *                  device-to-device copy bandwidth and no FMA peak), or null for a CPU run
  */
 public record Report(Machine machine, Peak peak, String peakError, int threads, Timing.Protocol protocol, Map<String, String> versions,
-                     List<Workload> workloads, List<Figure> figures, String date, String commit) {
+                     List<Workload> workloads, List<Figure> figures, String date, String commit, GpuDevice gpu) {
     /** The target name of Tessera's figures. */
     public static final String TESSERA = "tessera";
 
@@ -23,6 +25,25 @@ public record Report(Machine machine, Peak peak, String peakError, int threads, 
         workloads = List.copyOf(workloads);
         figures = List.copyOf(figures);
         if (peakError == null) peakError = "";
+    }
+
+    /** A report of a CPU run. */
+    public Report(Machine machine, Peak peak, String peakError, int threads, Timing.Protocol protocol, Map<String, String> versions,
+                  List<Workload> workloads, List<Figure> figures, String date, String commit) {
+        this(machine, peak, peakError, threads, protocol, versions, workloads, figures, date, commit, null);
+    }
+
+    /**
+     * The GPU a run measured (its kernels and the peers ran there; the host CPU is only the
+     * launcher): name, backend ({@code cuda} or {@code opencl}), architecture, compute units
+     * (SMs), driver and the compiler of Tessera's kernels.
+     */
+    public record GpuDevice(String name, String backend, String arch, int computeUnits, String driver, String compiler) {
+        /** One line for reports. */
+        public String describe() {
+            return String.format(java.util.Locale.ROOT, "%s (%s, %s, %d %s), driver %s, kernels compiled by %s", name, backend, arch, computeUnits,
+                    backend.equals("cuda") ? "SMs" : "compute units", driver, compiler);
+        }
     }
 
     /** The figure of a target on a workload, or null when there is none. */

@@ -19,8 +19,8 @@ import java.util.Map;
  */
 public final class ReportWriter {
     private static final Map<String, String> PEER_NAMES = Map.of(
-            "openblas", "OpenBLAS (NumPy)", "pytorch", "PyTorch", "halide", "Halide", Report.TESSERA, "Tessera");
-    private static final Map<String, String> PEER_COLOURS = Map.of("openblas", "#4e79a7", "pytorch", "#e15759", "halide", "#59a14f");
+            "openblas", "OpenBLAS (NumPy)", "cublas", "cuBLAS", "pytorch", "PyTorch", "halide", "Halide", Report.TESSERA, "Tessera");
+    private static final Map<String, String> PEER_COLOURS = Map.of("openblas", "#4e79a7", "cublas", "#76b900", "pytorch", "#e15759", "halide", "#59a14f");
 
     private ReportWriter() {}
 
@@ -42,16 +42,29 @@ public final class ReportWriter {
     /** The Markdown report; {@code chartFile} (may be null) is linked as the chart. */
     public static String markdown(Report r, String chartFile) {
         StringBuilder b = new StringBuilder();
-        b.append("# Tessera against its peers: ").append(r.machine().title()).append("\n\n");
-        b.append("- **Machine**: ").append(r.machine().describe()).append('\n');
-        b.append("- **Limits measured in this run**: ").append(limits(r)).append('\n');
         Timing.Protocol p = r.protocol();
-        b.append(String.format(Locale.ROOT, "- **Protocol**: %d thread%s for every target; %d warm-up call%s, then %d timed repetition%s"
-                        + " of a batch of calls lasting at least %s ms; the median time per call; spread = interquartile range / median."
-                        + " Tessera: default schedules, in-process through FFM, checked against the reference interpreter;"
-                        + " peers: checked against an independent float64 NumPy computation.\n",
-                r.threads(), plural(r.threads()), p.warmup(), plural(p.warmup()), p.repeats(), plural(p.repeats()),
-                BigDecimal.valueOf(p.minBatchMs()).stripTrailingZeros().toPlainString()));
+        String minBatch = BigDecimal.valueOf(p.minBatchMs()).stripTrailingZeros().toPlainString();
+        if (r.gpu() != null) {
+            b.append("# Tessera against its peers on ").append(r.gpu().name()).append("\n\n");
+            b.append("- **GPU**: ").append(r.gpu().describe()).append('\n');
+            b.append("- **Host**: ").append(r.machine().describe()).append('\n');
+            b.append("- **Limits measured in this run**: ").append(limits(r)).append('\n');
+            b.append(String.format(Locale.ROOT, "- **Protocol**: %d warm-up call%s, then %d timed repetition%s of a batch of calls lasting at least"
+                            + " %s ms of device time, timed with the device's events on buffers resident on the device; the median time per call;"
+                            + " spread = interquartile range / median. Tessera: each operator's GPU schedule (`applyGpuSchedule`); its outputs"
+                            + " checked against the reference interpreter (sampled) and, with the peers, against a float64 PyTorch computation from"
+                            + " the same inputs; peers: PyTorch eager on the same device, fp32 matmul with TF32 off (cuBLAS).\n",
+                    p.warmup(), plural(p.warmup()), p.repeats(), plural(p.repeats()), minBatch));
+        } else {
+            b.append("# Tessera against its peers: ").append(r.machine().title()).append("\n\n");
+            b.append("- **Machine**: ").append(r.machine().describe()).append('\n');
+            b.append("- **Limits measured in this run**: ").append(limits(r)).append('\n');
+            b.append(String.format(Locale.ROOT, "- **Protocol**: %d thread%s for every target; %d warm-up call%s, then %d timed repetition%s"
+                            + " of a batch of calls lasting at least %s ms; the median time per call; spread = interquartile range / median."
+                            + " Tessera: default schedules, in-process through FFM, checked against the reference interpreter;"
+                            + " peers: checked against an independent float64 NumPy computation.\n",
+                    r.threads(), plural(r.threads()), p.warmup(), plural(p.warmup()), p.repeats(), plural(p.repeats()), minBatch));
+        }
         if (!r.versions().isEmpty()) b.append("- **Peers**: ").append(versions(r)).append('\n');
         b.append("- **Run**: ").append(r.date()).append(r.commit().isEmpty() ? "" : ", commit " + r.commit()).append("\n\n");
         b.append("Ratios are `tessera / peer` speed ratios (the peer's median time over Tessera's): above 1, Tessera is faster.\n\n");
@@ -104,6 +117,9 @@ public final class ReportWriter {
     private static String limits(Report r) {
         if (r.peak() == null) return "not measured (" + r.peakError() + "); fractions of peak are omitted";
         Peak p = r.peak();
+        if (r.gpu() != null)
+            return String.format(Locale.ROOT, "device-to-device copy %s GB/s (bytes read + written; %s); memory-bound kernels are reported as a fraction of it",
+                    num(p.copyGbps()), p.how());
         StringBuilder s = new StringBuilder("FP32 FMA peak ");
         List<String> parts = new ArrayList<>();
         p.fmaGflops().forEach((t, g) -> parts.add(String.format(Locale.ROOT, "%s GFLOP/s on %d thread%s", num(g), t, t == 1 ? "" : "s")));
@@ -133,7 +149,7 @@ public final class ReportWriter {
     private static String limit(Report r, Figure f) {
         double peak = r.fractionOfPeak(f), stream = r.fractionOfStream(f);
         if (!Double.isNaN(peak)) return percent(peak) + " of FMA peak";
-        if (!Double.isNaN(stream)) return percent(stream) + " of stream";
+        if (!Double.isNaN(stream)) return percent(stream) + (r.gpu() != null ? " of copy" : " of stream");
         return "";
     }
 
@@ -167,6 +183,16 @@ public final class ReportWriter {
         machine.put("java", mc.java());
         machine.put("llvm_host_cpu", mc.llvmCpu());
         machine.put("vector_bits", mc.vectorBits());
+        if (r.gpu() != null) {
+            ObjectNode gpu = root.putObject("gpu");
+            Report.GpuDevice g = r.gpu();
+            gpu.put("name", g.name());
+            gpu.put("backend", g.backend());
+            gpu.put("arch", g.arch());
+            gpu.put("compute_units", g.computeUnits());
+            gpu.put("driver", g.driver());
+            gpu.put("compiler", g.compiler());
+        }
         ObjectNode limits = root.putObject("limits");
         if (r.peak() == null) {
             limits.putNull("fma_gflops");
@@ -176,8 +202,12 @@ public final class ReportWriter {
             r.peak().fmaGflops().forEach((t, g) -> put(fma, Integer.toString(t), g));
             limits.put("fma_isa", r.peak().isa());
             limits.put("probe", r.peak().how());
-            put(limits, "stream_copy_gbps", r.peak().copyGbps());
-            limits.put("stream_copy_threads", r.peak().copyThreads());
+            if (r.gpu() != null) {
+                put(limits, "copy_gbps", r.peak().copyGbps());
+            } else {
+                put(limits, "stream_copy_gbps", r.peak().copyGbps());
+                limits.put("stream_copy_threads", r.peak().copyThreads());
+            }
         }
         ObjectNode protocol = root.putObject("protocol");
         protocol.put("threads", r.threads());
@@ -221,7 +251,7 @@ public final class ReportWriter {
                     put(o, "gflops", r.gflops(f));
                     put(o, "gbps", r.gbps(f));
                     put(o, "fraction_of_peak", r.fractionOfPeak(f));
-                    put(o, "fraction_of_stream", r.fractionOfStream(f));
+                    put(o, r.gpu() != null ? "fraction_of_copy" : "fraction_of_stream", r.fractionOfStream(f));
                     put(o, "max_abs_error", f.maxAbsError());
                     if (f.checkedPoints() > 0) o.put("checked_points", f.checkedPoints());
                 }
@@ -277,8 +307,10 @@ public final class ReportWriter {
                 + "font-family=\"sans-serif\" font-size=\"12\">\n", width, height, width, height));
         s.append(String.format(Locale.ROOT, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", width, height));
         s.append("<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">Tessera / peer speed ratio (&gt; 1: Tessera faster)</text>\n");
-        s.append("<text x=\"10\" y=\"38\" fill=\"#444\">").append(xml(r.machine().title() + ", GPU: " + r.machine().gpu() + "; " + r.threads() + " threads; median of " + r.protocol().repeats()
-                + " repetitions; " + r.date())).append("</text>\n");
+        String subtitle = r.gpu() != null
+                ? r.gpu().name() + " (" + r.gpu().backend() + ", " + r.gpu().arch() + "); device events; median of " + r.protocol().repeats() + " repetitions; " + r.date()
+                : r.machine().title() + ", GPU: " + r.machine().gpu() + "; " + r.threads() + " threads; median of " + r.protocol().repeats() + " repetitions; " + r.date();
+        s.append("<text x=\"10\" y=\"38\" fill=\"#444\">").append(xml(subtitle)).append("</text>\n");
         double lx = 10;
         for (String p : peers) {
             s.append(String.format(Locale.ROOT, "<rect x=\"%.0f\" y=\"48\" width=\"12\" height=\"12\" fill=\"%s\"/>", lx, PEER_COLOURS.get(p)));

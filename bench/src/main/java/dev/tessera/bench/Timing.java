@@ -32,21 +32,28 @@ public final class Timing {
 
     private Timing() {}
 
-    /** Times {@code call} under the protocol. */
+    /** A clock for the protocol: runs the call {@code calls} times in a row and returns the milliseconds they took together. */
+    @FunctionalInterface
+    public interface BatchTimer {
+        double timeMs(long calls);
+    }
+
+    /** Times {@code call} under the protocol with the wall clock. */
     public static Stats measure(Runnable call, Protocol p) {
-        long single = 0;
-        for (int i = 0; i < Math.max(1, p.warmup()); i++) {
+        return measure(calls -> {
             long s = System.nanoTime();
-            call.run();
-            single = System.nanoTime() - s;
-        }
-        long batch = Math.max(1, (long) Math.ceil(p.minBatchMs() * 1e6 / Math.max(single, 1)));
+            for (long i = 0; i < calls; i++) call.run();
+            return (System.nanoTime() - s) / 1e6;
+        }, p);
+    }
+
+    /** Times batches of calls under the protocol with the given clock (a GPU's events, say). */
+    public static Stats measure(BatchTimer timer, Protocol p) {
+        double single = 0;
+        for (int i = 0; i < Math.max(1, p.warmup()); i++) single = timer.timeMs(1);
+        long batch = Math.max(1, (long) Math.ceil(p.minBatchMs() / Math.max(single, 1e-6)));
         double[] times = new double[p.repeats()];
-        for (int r = 0; r < times.length; r++) {
-            long s = System.nanoTime();
-            for (long i = 0; i < batch; i++) call.run();
-            times[r] = (System.nanoTime() - s) / 1e6 / batch;
-        }
+        for (int r = 0; r < times.length; r++) times[r] = timer.timeMs(batch) / batch;
         return Stats.of(times, batch);
     }
 

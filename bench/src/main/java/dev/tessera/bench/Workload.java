@@ -15,7 +15,7 @@ public record Workload(String id, String kind, String operator, String shape, St
     public enum Bound { COMPUTE, MEMORY }
 
     /** The peers the harness knows, in report column order. */
-    public static final List<String> KNOWN_PEERS = List.of("openblas", "pytorch", "halide");
+    public static final List<String> KNOWN_PEERS = List.of("openblas", "cublas", "pytorch", "halide");
 
     public Workload {
         if (id == null || id.isBlank()) throw new TesseraUserError("a workload needs an id");

@@ -31,12 +31,15 @@ public record WorkloadTable(List<Workload> workloads) {
     }
 
     /** The built-in table. */
-    public static WorkloadTable builtIn() {
-        try (InputStream in = WorkloadTable.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) throw new IllegalStateException("missing resource " + RESOURCE);
+    public static WorkloadTable builtIn() { return resource(RESOURCE); }
+
+    /** A table on the classpath, e.g. the GPU table {@code /dev/tessera/bench/gpu-workloads.json}. */
+    public static WorkloadTable resource(String name) {
+        try (InputStream in = WorkloadTable.class.getResourceAsStream(name)) {
+            if (in == null) throw new IllegalStateException("missing resource " + name);
             return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + RESOURCE, e);
+            throw new IllegalStateException("cannot read " + name, e);
         }
     }
 

@@ -53,7 +53,7 @@ class WorkloadTableTest {
                 "{\"workloads\": [{\"id\": \"x\", \"kind\": \"gemm\", \"operator\": \"matmul\", \"shape\": \"8;8\"}]}");
         assertMessage("bound 'cache' is neither compute nor memory",
                 "{\"workloads\": [{\"id\": \"x\", \"kind\": \"gemm\", \"operator\": \"matmul\", \"shape\": \"8\", \"bound\": \"cache\"}]}");
-        assertMessage("unknown peer 'mkl'; known peers: openblas, pytorch, halide",
+        assertMessage("unknown peer 'mkl'; known peers: openblas, cublas, pytorch, halide",
                 "{\"workloads\": [{\"id\": \"x\", \"kind\": \"gemm\", \"operator\": \"matmul\", \"shape\": \"8\", \"peers\": [\"mkl\"]}]}");
         assertMessage("workload id 'x' appears twice",
                 "{\"workloads\": [{\"id\": \"x\", \"kind\": \"k\", \"operator\": \"o\", \"shape\": \"1\"}, {\"id\": \"x\", \"kind\": \"k\", \"operator\": \"o\", \"shape\": \"2\"}]}");

@@ -130,10 +130,12 @@ class CliTest {
     }
 
     @Test void sourcePrintsCudaAndOpenClKernels() {
-        Run cuda = tessera("source", "matmul", "--shape", "64,64,64", "--target", "cuda");
+        Run cuda = tessera("source", "matmul", "--shape", "256,256,64", "--target", "cuda");
         assertEquals(0, cuda.exit(), cuda.err());
         assertTrue(cuda.out().contains("extern \"C\" __global__ void matmul_kernel0("), cuda.out());
         assertTrue(cuda.out().contains("blockIdx.x") && cuda.out().contains("threadIdx.x"), cuda.out());
+        // --schedule default on a GPU target is the operator's GPU schedule: matmul stages its panels in shared memory.
+        assertTrue(cuda.out().contains("__shared__ __align__(16) float A_cache[") && cuda.out().contains("__syncthreads();"), cuda.out());
         Run opencl = tessera("source", "softmax", "--shape", "64,128", "--target", "opencl");
         assertEquals(0, opencl.exit(), opencl.err());
         assertTrue(opencl.out().contains("__kernel void softmax_kernel0(") && opencl.out().contains("get_group_id(0)"), opencl.out());
