@@ -48,6 +48,18 @@ class AutomaticSpaceTest {
         }
     }
 
+    /** Two products summed by one elementwise output: the output can take one product's tile, the other accumulates on its own. */
+    public static final class TwoProducts implements Supplier<List<Tensor>> {
+        @Override public List<Tensor> get() {
+            Tensor a = Te.placeholder("a", DType.F32, 8, 6), b = Te.placeholder("b", DType.F32, 6, 20);
+            Tensor c = Te.placeholder("c", DType.F32, 8, 5), d = Te.placeholder("d", DType.F32, 5, 20);
+            Axis k = Te.reduceAxis("k", 6), l = Te.reduceAxis("l", 5);
+            Tensor ab = Te.compute("ab", List.of(Te.c(8), Te.c(20)), List.of("i", "j"), v -> Te.sum(a.at(v.get(0), k.var()).mul(b.at(k.var(), v.get(1))), k));
+            Tensor cd = Te.compute("cd", List.of(Te.c(8), Te.c(20)), List.of("i", "j"), v -> Te.sum(c.at(v.get(0), l.var()).mul(d.at(l.var(), v.get(1))), l));
+            return List.of(Te.compute("both", List.of(Te.c(8), Te.c(20)), List.of("i", "j"), v -> ab.at(v.get(0), v.get(1)).add(cd.at(v.get(0), v.get(1)))));
+        }
+    }
+
     @Test void theRulesTileReductionsWithReuseIntoTheirConsumersAndInlineTheStagesBetween() {
         assertEquals(List.of("multi-level tiling of matmul_acc in matmul, packable [A, B]"),
                 CpuSketch.of(Operators.get("matmul").build(new long[] {64, 64, 64}).outputs(), 512).describe());
@@ -56,6 +68,8 @@ class AutomaticSpaceTest {
                 CpuSketch.of(Operators.get("conv2d").build(new long[] {1, 3, 7, 6, 4, 3, 3, 2, 1}).outputs(), 512).describe());
         assertEquals(List.of("multi-level tiling of prod in relu, packable [a, b]", "inline biased"), CpuSketch.of(new MatmulBiasRelu().get(), 512).describe());
         assertEquals(List.of("multi-level tiling of mm.local in mm (cache_write), packable [a, b]"), CpuSketch.of(new SingleStageMatmul().get(), 512).describe());
+        assertEquals(List.of("multi-level tiling of ab in both, packable [a, b]", "multi-level tiling of cd.local in cd (cache_write), packable [c, d]"),
+                CpuSketch.of(new TwoProducts().get(), 512).describe());
         List<String> softmax = CpuSketch.of(Operators.get("softmax").build(new long[] {8, 64}).outputs(), 512).describe();
         assertTrue(softmax.stream().anyMatch(r -> r.startsWith("reduction ") && r.endsWith("(rfactor possible)")), softmax.toString());
     }
@@ -130,11 +144,11 @@ class AutomaticSpaceTest {
                 TuningTask task = TuningTask.operator(op.name(), Map.of(), op.parseShape(op.testShapes().get(0)), null);
                 measured += check(task, m, op.name().equals("capsule_routing") ? 1 : 2, failures);
             }
-            for (Class<? extends Supplier<List<Tensor>>> custom : List.of(MatmulBiasRelu.class, SingleStageMatmul.class, TunerTest.RowEnergy.class))
+            for (Class<? extends Supplier<List<Tensor>>> custom : List.of(MatmulBiasRelu.class, SingleStageMatmul.class, TwoProducts.class, TunerTest.RowEnergy.class))
                 measured += check(TuningTask.custom(custom), m, 3, failures);
         }
         assertTrue(failures.isEmpty(), failures.size() + " of " + measured + " points failed:\n" + String.join("\n", failures));
-        assertEquals(2 * Operators.all().size() - 1 + 9, measured);
+        assertEquals(2 * Operators.all().size() - 1 + 12, measured);
     }
 
     private static int check(TuningTask task, Measurer m, int points, List<String> failures) {

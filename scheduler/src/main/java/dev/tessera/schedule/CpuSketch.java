@@ -5,13 +5,11 @@ import dev.tessera.ir.Axis;
 import dev.tessera.ir.Expr;
 import dev.tessera.ir.ExprVisitor;
 import dev.tessera.ir.Exprs;
-import dev.tessera.ir.Reduce;
 import dev.tessera.ir.TensorRead;
 import dev.tessera.ir.Var;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -79,8 +77,11 @@ public final class CpuSketch {
     /** A non-output elementwise stage: inlined (when it has one output), at root, or at a loop of its consumer. */
     private record Placed(String stage, boolean inlinable, int lanes) implements Rule {}
 
-    /** A reduction without data reuse; {@code lastReduce} is its innermost reduction axis's extent (null if not constant). */
-    private record Reduction(String stage, int spatialAxes, Long lastSpatial, Long lastReduce, int lanes) implements Rule {}
+    /**
+     * A reduction without data reuse; {@code lastReduce} is its innermost reduction axis's extent,
+     * {@code points} the number of its spatial points (null when not constant).
+     */
+    private record Reduction(String stage, int spatialAxes, Long lastSpatial, Long lastReduce, Long points, int lanes) implements Rule {}
 
     /** Any other stage, at root. */
     private record Plain(String stage, int spatialAxes, Long lastSpatial, int lanes) implements Rule {}
@@ -103,6 +104,8 @@ public final class CpuSketch {
         for (Stage p : stages) {
             if (!p.isReduction() || claimed.contains(p.name()) || !hasDataReuse(p)) continue;
             List<Stage> chain = fusibleChain(s, p);
+            // A consumer already fused with another reduction (c = a + b of two products) keeps that one; this one accumulates locally.
+            if (chain.stream().anyMatch(x -> claimed.contains(x.name()))) chain = List.of();
             boolean cacheWrite = chain.isEmpty();
             Stage c = cacheWrite ? p : chain.get(chain.size() - 1);
             for (int i = 0; i < chain.size() - 1; i++) {
@@ -132,7 +135,9 @@ public final class CpuSketch {
                 rules.add(new Placed(st.name(), st.op().outputs().size() == 1, lanes(st)));
             } else if (st.isReduction()) {
                 List<Axis> red = st.reduceAxes();
-                rules.add(new Reduction(st.name(), axes.size(), lastSpatial, Exprs.constInt(red.get(red.size() - 1).extent()), lanes(st)));
+                Long points = 1L;
+                for (Axis a : axes) points = points == null || Exprs.constInt(a.extent()) == null ? null : points * Exprs.constInt(a.extent());
+                rules.add(new Reduction(st.name(), axes.size(), lastSpatial, Exprs.constInt(red.get(red.size() - 1).extent()), points, lanes(st)));
             } else {
                 rules.add(new Plain(st.name(), axes.size(), lastSpatial, lanes(st)));
             }
@@ -234,7 +239,9 @@ public final class CpuSketch {
                 case Reduction red -> {
                     p.put(red.stage() + ":parallel", (long) (1 + rnd.nextInt(Math.max(1, red.spatialAxes()))));
                     p.put(red.stage() + ":vectorize", (long) rnd.nextInt(2));
-                    p.put(red.stage() + ":rfactor", canRfactor(red) && rnd.nextBoolean() ? (long) red.lanes() * (1 + rnd.nextInt(2)) : 0L);
+                    // rfactor mostly where the spatial points alone give little parallelism or few vectors
+                    boolean few = red.points() != null && red.points() < 64L * red.lanes();
+                    p.put(red.stage() + ":rfactor", canRfactor(red) && rnd.nextInt(10) < (few ? 8 : 3) ? (long) red.lanes() * (1 + rnd.nextInt(2)) : 0L);
                 }
                 case Plain pl -> p.put(pl.stage() + ":parallel", (long) (1 + rnd.nextInt(Math.max(1, pl.spatialAxes()))));
             }
@@ -728,12 +735,6 @@ public final class CpuSketch {
     }
 
     private static double log2(long v) { return Math.log(Math.max(1, v)) / Math.log(2); }
-
-    @Override public String toString() {
-        List<String> out = new ArrayList<>();
-        for (Rule r : rules) out.add(r.toString());
-        return "sketch " + out;
-    }
 
     /** The rules as text, one per stage (for tests and diagnostics). */
     public List<String> describe() {
