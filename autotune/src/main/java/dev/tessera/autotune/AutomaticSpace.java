@@ -34,7 +34,7 @@ final class AutomaticSpace implements SearchSpace {
 
     AutomaticSpace(List<Tensor> outputs, Target target) {
         this.outputs = List.copyOf(outputs);
-        this.sketch = CpuSketch.of(outputs, target.vectorBits());
+        this.sketch = CpuSketch.of(outputs, target.vectorBits(), target.cores());
     }
 
     @Override public String kind() { return "automatic"; }

@@ -62,15 +62,15 @@ class AutomaticSpaceTest {
 
     @Test void theRulesTileReductionsWithReuseIntoTheirConsumersAndInlineTheStagesBetween() {
         assertEquals(List.of("multi-level tiling of matmul_acc in matmul, packable [A, B]"),
-                CpuSketch.of(Operators.get("matmul").build(new long[] {64, 64, 64}).outputs(), 512).describe());
+                CpuSketch.of(Operators.get("matmul").build(new long[] {64, 64, 64}).outputs(), 512, 2).describe());
         assertEquals(List.of("multi-level tiling of conv2d.local in conv2d (cache_write), packable [conv2d_pad, weight]",
                         "placement of conv2d_pad (inline, root or at its consumer)"),
-                CpuSketch.of(Operators.get("conv2d").build(new long[] {1, 3, 7, 6, 4, 3, 3, 2, 1}).outputs(), 512).describe());
-        assertEquals(List.of("multi-level tiling of prod in relu, packable [a, b]", "inline biased"), CpuSketch.of(new MatmulBiasRelu().get(), 512).describe());
-        assertEquals(List.of("multi-level tiling of mm.local in mm (cache_write), packable [a, b]"), CpuSketch.of(new SingleStageMatmul().get(), 512).describe());
+                CpuSketch.of(Operators.get("conv2d").build(new long[] {1, 3, 7, 6, 4, 3, 3, 2, 1}).outputs(), 512, 2).describe());
+        assertEquals(List.of("multi-level tiling of prod in relu, packable [a, b]", "inline biased"), CpuSketch.of(new MatmulBiasRelu().get(), 512, 2).describe());
+        assertEquals(List.of("multi-level tiling of mm.local in mm (cache_write), packable [a, b]"), CpuSketch.of(new SingleStageMatmul().get(), 512, 2).describe());
         assertEquals(List.of("multi-level tiling of ab in both, packable [a, b]", "multi-level tiling of cd.local in cd (cache_write), packable [c, d]"),
-                CpuSketch.of(new TwoProducts().get(), 512).describe());
-        List<String> softmax = CpuSketch.of(Operators.get("softmax").build(new long[] {8, 64}).outputs(), 512).describe();
+                CpuSketch.of(new TwoProducts().get(), 512, 2).describe());
+        List<String> softmax = CpuSketch.of(Operators.get("softmax").build(new long[] {8, 64}).outputs(), 512, 2).describe();
         assertTrue(softmax.stream().anyMatch(r -> r.startsWith("reduction ") && r.endsWith("(rfactor possible)")), softmax.toString());
     }
 
@@ -87,7 +87,7 @@ class AutomaticSpaceTest {
         p.put("matmul:order0", 1L); // j's outer loop first: column panels
         p.put("matmul:parallel", 1L);
         p.put("matmul_acc:pack:B", 1L); // at the parallel panel loop
-        String ir = IRPrinter.print(Lower.lower(CpuSketch.of(inst.outputs(), 512).apply(p), "matmul"));
+        String ir = IRPrinter.print(Lower.lower(CpuSketch.of(inst.outputs(), 512, 2).apply(p), "matmul"));
         String template = IRPrinter.print(Lower.lower(defaultSchedule(inst), "matmul"));
         for (String line : List.of("parallel for (j.outer, 0, 16) {", "allocate B.cache[f32 * 65536] {", "allocate matmul_acc[f32 * 256] {",
                 "matmul_acc[ramp(240, 1, 16)] = x16(0f)", "for (k, 0, 1024) {")) {
@@ -107,7 +107,7 @@ class AutomaticSpaceTest {
 
     @Test void mutationsKeepEveryTileExactAndEveryPointApplies() {
         OperatorInstance inst = Operators.get("conv2d").build(new long[] {1, 64, 56, 56, 64, 3, 3, 1, 1});
-        CpuSketch sketch = CpuSketch.of(inst.outputs(), 512);
+        CpuSketch sketch = CpuSketch.of(inst.outputs(), 512, 2);
         Random rnd = new Random(4);
         Map<String, Long> p = sketch.sample(rnd);
         Map<String, Long> extents = Map.of("n", 1L, "f", 64L, "y", 56L, "x", 56L);
@@ -124,12 +124,29 @@ class AutomaticSpaceTest {
     @Test void sampledRegisterTilesFitTheVectorRegisters() {
         OperatorInstance inst = Operators.get("matmul").build(new long[] {1024, 1024, 1024});
         for (int bits : new int[] {512, 256}) {
-            CpuSketch sketch = CpuSketch.of(inst.outputs(), bits);
+            CpuSketch sketch = CpuSketch.of(inst.outputs(), bits, 2);
             Random rnd = new Random(bits);
             for (int i = 0; i < 100; i++) {
                 Map<String, Long> p = sketch.sample(rnd);
                 long lanes = bits / 32, vectors = p.get("matmul_acc:i:S3") * ((p.get("matmul_acc:j:S3") + lanes - 1) / lanes);
                 assertTrue(vectors <= (bits == 512 ? 28 : 12), vectors + " accumulator vectors in " + p);
+            }
+        }
+    }
+
+    @Test void everyPointKeepsEveryCoreBusy() {
+        // The fused parallel loop has at least one iteration per core, however the outer tiles were drawn.
+        for (String op : List.of("matmul:1024,1024,1024", "conv2d:1,64,56,56,64,3,3,1,1")) {
+            String[] spec = op.split(":");
+            OperatorInstance inst = Operators.get(spec[0]).build(java.util.Arrays.stream(spec[1].split(",")).mapToLong(Long::parseLong).toArray());
+            CpuSketch sketch = CpuSketch.of(inst.outputs(), 512, 4);
+            Random rnd = new Random(8);
+            for (int i = 0; i < 40; i++) {
+                Map<String, Long> p = sketch.sample(rnd);
+                String ir = IRPrinter.print(Lower.lower(sketch.apply(p), "k"));
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("parallel for \\([^,]+, 0, (\\d+)\\)").matcher(ir);
+                assertTrue(m.find(), "no parallel loop for " + p);
+                do assertTrue(Long.parseLong(m.group(1)) >= 4, m.group() + " for " + p); while (m.find());
             }
         }
     }

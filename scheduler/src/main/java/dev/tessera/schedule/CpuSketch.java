@@ -56,7 +56,7 @@ public final class CpuSketch {
     private static final long VERSION = 1;
 
     private final List<Tensor> outputs;
-    private final int vectorBytes, registers;
+    private final int vectorBytes, registers, cores;
     private final List<Rule> rules = new ArrayList<>();
     private final Set<String> forcedInline = new java.util.LinkedHashSet<>();
 
@@ -86,15 +86,20 @@ public final class CpuSketch {
     /** Any other stage, at root. */
     private record Plain(String stage, int spatialAxes, Long lastSpatial, int lanes) implements Rule {}
 
-    private CpuSketch(List<Tensor> outputs, int vectorBits) {
+    private CpuSketch(List<Tensor> outputs, int vectorBits, int cores) {
         this.outputs = List.copyOf(outputs);
+        this.cores = Math.max(1, cores);
         this.vectorBytes = Math.max(1, vectorBits / 8);
         this.registers = vectorBits >= 512 ? 32 : 16;
         derive(Schedule.create(outputs));
     }
 
-    /** The sketch of a definition for a CPU whose widest vector has {@code vectorBits} bits. */
-    public static CpuSketch of(List<Tensor> outputs, int vectorBits) { return new CpuSketch(outputs, vectorBits); }
+    /**
+     * The sketch of a definition for a CPU whose widest vector has {@code vectorBits} bits and that
+     * runs {@code cores} threads: a parallel loop fuses at least as many outer loops as it takes to
+     * give every core an iteration, where the extents allow.
+     */
+    public static CpuSketch of(List<Tensor> outputs, int vectorBits, int cores) { return new CpuSketch(outputs, vectorBits, cores); }
 
     // ---- sketch generation: one rule per stage ----
 
@@ -454,6 +459,7 @@ public final class CpuSketch {
         Stage c = s.stage(t.consumer()), p = s.stage(t.producer());
         int n = t.spatial().size();
         List<LoopAxis> s0 = new ArrayList<>(), s1 = new ArrayList<>(), tile = new ArrayList<>();
+        Map<LoopAxis, Long> extent = new java.util.HashMap<>();
         long[] reg = new long[n], tileExtent = new long[n];
         for (int d = 0; d < n; d++) {
             String key = t.producer() + ":" + t.spatial().get(d);
@@ -463,6 +469,7 @@ public final class CpuSketch {
             if (e == null || f0 * f1 * f2 * f3 != e) {
                 if (e != null) throw new dev.tessera.TesseraUserError("sketch: the tile sizes of " + key + " multiply to " + f0 * f1 * f2 * f3 + ", not " + e);
                 s0.add(a);
+                extent.put(a, e); // null: not constant
                 reg[d] = 1;
                 continue;
             }
@@ -470,6 +477,8 @@ public final class CpuSketch {
             Stage.Parts inner = c.split(outer.inner(), f2 * f3);
             s0.add(outer.outer());
             s1.add(inner.outer());
+            extent.put(outer.outer(), f0);
+            extent.put(inner.outer(), f1);
             tile.add(inner.inner());
             reg[d] = f3;
             tileExtent[d] = f2 * f3;
@@ -483,7 +492,7 @@ public final class CpuSketch {
         if (!tile.isEmpty() && t.extents().get(n - 1) != null) vectorizeLast(c, tile.get(tile.size() - 1), tileExtent[n - 1], t.lanes(), false);
         List<LoopAxis> outerLoops = new ArrayList<>(l0);
         outerLoops.addAll(l1);
-        int depth = (int) Math.min(Math.max(1, get(params, t.consumer() + ":parallel", 1)), outerLoops.size());
+        int depth = parallelDepth(outerLoops.stream().map(extent::get).toList(), get(params, t.consumer() + ":parallel", 1));
         LoopAxis fused = outerLoops.get(0);
         for (int i = 1; i < depth; i++) fused = c.fuse(fused, outerLoops.get(i));
         c.parallel(fused);
@@ -637,17 +646,19 @@ public final class CpuSketch {
             order.add(lanesLoop);
             partial.reorder(order.toArray(LoopAxis[]::new));
             if (rf <= 64) partial.vectorize(lanesLoop);
-            parallelOuter(partial, spatial, depth);
-            List<LoopAxis> outer = st.leafAxes().stream().filter(a -> !a.isReduce()).toList();
-            parallelOuter(st, outer, depth);
+            List<Long> extents = st.op().axes().stream().map(a -> Exprs.constInt(a.extent())).toList();
+            parallelOuter(partial, spatial, extents, depth);
+            parallelOuter(st, st.leafAxes().stream().filter(a -> !a.isReduce()).toList(), extents, depth);
             return;
         }
         List<LoopAxis> spatial = new ArrayList<>(st.leafAxes().stream().filter(a -> !a.isReduce()).toList());
+        List<Long> extents = new ArrayList<>(st.op().axes().stream().map(a -> Exprs.constInt(a.extent())).toList());
         List<LoopAxis> reduce = st.leafAxes().stream().filter(LoopAxis::isReduce).toList();
         LoopAxis vector = null;
         if (get(params, red.stage() + ":vectorize", 0) == 1 && red.lastSpatial() != null && red.lastSpatial() >= red.lanes() && red.lanes() > 1) {
             Stage.Parts v = st.split(spatial.remove(spatial.size() - 1), red.lanes());
             spatial.add(v.outer());
+            extents.set(extents.size() - 1, (red.lastSpatial() + red.lanes() - 1) / red.lanes());
             vector = v.inner();
             List<LoopAxis> order = new ArrayList<>(spatial);
             order.addAll(reduce);
@@ -655,13 +666,28 @@ public final class CpuSketch {
             st.reorder(order.toArray(LoopAxis[]::new));
             st.vectorize(vector);
         }
-        parallelOuter(st, spatial, depth);
+        parallelOuter(st, spatial, extents, depth);
     }
 
-    /** Fuses the first {@code depth} of the given leading loops and makes the result parallel. */
-    private static void parallelOuter(Stage st, List<LoopAxis> loops, int depth) {
+    /**
+     * The number of leading loops to fuse into the parallel one: {@code wanted}, or more where fewer
+     * would leave a core without an iteration (extents null when not constant, taken as enough).
+     */
+    private int parallelDepth(List<Long> extents, long wanted) {
+        int depth = (int) Math.min(Math.max(1, wanted), extents.size());
+        long product = 1;
+        for (int i = 0; i < extents.size(); i++) {
+            Long e = extents.get(i);
+            product = e == null ? Long.MAX_VALUE : Math.min(Long.MAX_VALUE / 2, product * e);
+            if (product >= cores) return Math.max(depth, i + 1);
+        }
+        return Math.max(depth, extents.size());
+    }
+
+    /** Fuses the first loops (see {@link #parallelDepth}) of the given leading loops and makes the result parallel. */
+    private void parallelOuter(Stage st, List<LoopAxis> loops, List<Long> extents, int depth) {
         if (loops.isEmpty()) return;
-        int d = Math.min(Math.max(1, depth), loops.size());
+        int d = parallelDepth(extents.subList(0, Math.min(extents.size(), loops.size())), depth);
         LoopAxis fused = loops.get(0);
         for (int i = 1; i < d; i++) {
             List<LoopAxis> leaves = st.leafAxes();
@@ -671,15 +697,17 @@ public final class CpuSketch {
         st.parallel(fused);
     }
 
-    private static void applyPlain(Schedule s, Stage st, int spatialAxes, Long lastSpatial, int lanes, long depth) {
+    private void applyPlain(Schedule s, Stage st, int spatialAxes, Long lastSpatial, int lanes, long depth) {
         List<LoopAxis> spatial = new ArrayList<>(st.leafAxes().stream().filter(a -> !a.isReduce()).toList());
         if (spatial.isEmpty()) return;
+        List<Long> extents = new ArrayList<>(st.op().axes().stream().map(a -> Exprs.constInt(a.extent())).toList());
         if (lastSpatial != null && lanes > 1 && lastSpatial >= lanes) {
             Stage.Parts v = st.split(spatial.remove(spatial.size() - 1), lanes);
             spatial.add(v.outer());
+            extents.set(extents.size() - 1, (lastSpatial + lanes - 1) / lanes);
             st.vectorize(v.inner());
         }
-        parallelOuter(st, spatial, (int) depth);
+        parallelOuter(st, spatial, extents, (int) depth);
     }
 
     // ---- small helpers ----
@@ -692,7 +720,12 @@ public final class CpuSketch {
     /** The divisors of {@code n} up to {@code max}, ascending. */
     static List<Long> divisors(long n, long max) {
         List<Long> out = new ArrayList<>();
-        for (long d = 1; d <= Math.min(n, max); d++) if (n % d == 0) out.add(d);
+        for (long d = 1; d * d <= n; d++) {
+            if (n % d != 0) continue;
+            if (d <= max) out.add(d);
+            if (d != n / d && n / d <= max) out.add(n / d);
+        }
+        Collections.sort(out);
         return out;
     }
 
