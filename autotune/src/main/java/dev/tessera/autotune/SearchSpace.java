@@ -52,7 +52,7 @@ public interface SearchSpace {
         if (space.equals("template") && !template)
             throw new dev.tessera.TesseraUserError(task.op() + " has no tunable template (no knobs); use --space automatic");
         if (template && !space.equals("automatic")) return new TemplateSpace(task, inst, task.operator().knobs(task.shape()));
-        return new AutomaticSpace(inst.outputs());
+        return new AutomaticSpace(inst.outputs(), target);
     }
 
     /** Whether the task is a built-in operator with knobs. */

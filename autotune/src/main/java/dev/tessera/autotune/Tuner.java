@@ -98,6 +98,8 @@ public final class Tuner {
             }
         }
         if (!opts.resume()) done.clear();
+        // Keys of earlier records not yet proposed again: a resumed random or grid run proposes them first, and that is progress, not an idle batch.
+        Set<String> earlier = new HashSet<>(done);
         for (Path w : opts.warmStart())
             for (TuningRecord r : TuningLog.readReporting(w, warnings))
                 if (r.workload().structuralHash().equals(workload.structuralHash()) && r.target().kind().equals(target.kind())) history.add(r);
@@ -111,7 +113,10 @@ public final class Tuner {
             for (Candidate c : batch) {
                 if (trial >= opts.trials()) break;
                 String key = TuningRecord.key(workload.structuralHash(), target.fingerprint(), c.trace());
-                if (!done.add(key)) continue; // measured before (resume) or proposed twice
+                if (!done.add(key)) { // measured before (resume) or proposed twice
+                    if (earlier.remove(key)) any = true;
+                    continue;
+                }
                 if (!lowers(inst, c.trace(), backend, device)) {
                     invalid++;
                     continue;

@@ -71,6 +71,33 @@ class TunerTest {
         }
     }
 
+    @Test void aLongRunResumedWithSmallBatchesReplaysItsEarlierTrialsAndGoesOn(@TempDir Path dir) {
+        // 55 earlier trials proposed again one per batch are not 55 idle batches (the run used to give up after 50).
+        OperatorInstance inst = MATMUL.build();
+        TuningWorkload workload = MATMUL.workload(inst);
+        TuningRecord.TargetInfo target = TuningRecord.TargetInfo.of(Target.host());
+        SearchSpace space = SearchSpace.forTask(MATMUL, inst, "auto", Target.host());
+        java.util.Random rnd = new java.util.Random(9);
+        List<String> keys = new ArrayList<>();
+        Path log = dir.resolve("long.jsonl");
+        while (keys.size() < 55) {
+            Candidate c = space.sample(rnd);
+            String key = TuningRecord.key(workload.structuralHash(), target.fingerprint(), c.trace());
+            if (keys.contains(key)) continue;
+            keys.add(key);
+            TuningLog.append(log, new TuningRecord(TuningRecord.SCHEMA_VERSION, workload, target, c.trace(), new TuningRecord.Timing(1000, 900, 1100, 3), null,
+                    new TuningRecord.Provenance("random", 9, keys.size() - 1, c.knobs()), "2026-01-01T00:00:00Z", Version.TESSERA));
+        }
+        try (Measurer m = new InProcessMeasurer(FAST)) {
+            Tuner.Result r = Tuner.run(MATMUL, log, new Tuner.Options("random", 58, 9, true, List.of(), 1, -1), m, null, QUIET);
+            assertEquals(3, r.measured());
+            assertEquals(58, r.trials());
+        }
+        List<TuningRecord> recs = TuningLog.read(log).records();
+        assertEquals(keys, recs.subList(0, 55).stream().map(TuningRecord::key).toList());
+        assertEquals(58, new HashSet<>(recs.stream().map(TuningRecord::key).toList()).size());
+    }
+
     @Test void hangingAndCrashingCandidatesBecomeErrorRecordsAndTheRunContinues(@TempDir Path dir) {
         Path log = dir.resolve("t.jsonl");
         try (WorkerProcessMeasurer m = new WorkerProcessMeasurer(new Measurer.Options(1, 3, 15_000), List.of("-Dtessera.autotune.inject=hang:2"))) {
