@@ -76,11 +76,21 @@ class CliTest {
         Run r = tessera("lower", "softmax", "--shape", "N,128", "--target", "cuda");
         assertEquals(0, r.exit(), r.err());
         String out = r.out();
-        assertTrue(out.startsWith("func softmax(X: f32[M, 128], softmax: f32[M, 128], M: i64) {\n"), out);
-        assertTrue(out.contains("  allocate global softmax_max[f32 * M] {\n"), out);
-        assertTrue(out.contains("    launch softmax_kernel0(X, softmax_max, M) grid ((softmax_max.i.extent + 255)/256, 1, 1) block (256, 1, 1)\n"), out);
-        assertTrue(out.contains("\nkernel softmax_kernel0(X: f32*, softmax_max: f32*, M: i64) block (256, 1, 1) {\n"), out);
-        assertTrue(out.contains("  blockIdx.x for (i.outer, 0, (softmax_max.i.extent + 255)/256) {"), out);
+        assertTrue(out.startsWith("func softmax(X: f32[M, 128], softmax: f32[M, 128], M: i64) {\n"
+                + "  launch softmax_kernel0(X, softmax, M) grid (M, 1, 1) block (32, 1, 1) shared 768 bytes\n}\n"), out);
+        // One block per row: the row staged in shared memory, max and sum shared by the block's 32 threads.
+        assertTrue(out.contains("\nkernel softmax_kernel0(X: f32*, softmax: f32*, M: i64) block (32, 1, 1) {\n  shared X.cache[f32 * 128]\n"), out);
+        assertTrue(out.contains("""
+                    cross_thread_reduce max over threadIdx.x < 32 of softmax_max.partial via softmax_max.partial.tree {
+                      softmax_max[0] = max(softmax_max[0], softmax_max.partial[0])
+                    }
+                """), out);
+
+        // Intermediates computed at root: allocated in global memory by the host, one launch per stage.
+        Run squash = tessera("lower", "capsule_squash", "--shape", "N,10,16", "--target", "cuda");
+        assertEquals(0, squash.exit(), squash.err());
+        assertTrue(squash.out().contains("  allocate global capsule_squash_norm2[f32 * B*10] {\n"
+                + "    launch capsule_squash_kernel0(s, capsule_squash_norm2, B) grid (1, (capsule_squash_norm2.b.extent + 7)/8, 1) block (32, 8, 1)\n"), squash.out());
 
         // 16 x 16 threads per block; the block's 32 x 16 columns of B staged in shared memory, loaded by all its threads.
         Path sharedTile = dir.resolve("shared.json");
