@@ -37,6 +37,16 @@ class ConstantUpperBoundTest {
         assertEquals(3L, BoundsInference.constantUpperBound(Te.min(Te.c(3), x)));
     }
 
+    /** The trip count of a split loop, {@code (min(x, 64) * 8 + 255) / 256}, is at most 2; a negative or symbolic divisor bounds nothing. */
+    @Test
+    void aFloorDivisionByAPositiveConstantIsBounded() {
+        Var x = Var.index("x");
+        assertEquals(2L, BoundsInference.constantUpperBound(Te.div(Te.add(Te.mul(Te.min(x, Te.c(64)), Te.c(8)), Te.c(255)), Te.c(256))));
+        assertEquals(-1L, BoundsInference.constantUpperBound(Te.div(Te.min(x, Te.c(-3)), Te.c(4))));
+        assertNull(BoundsInference.constantUpperBound(Te.div(Te.min(x, Te.c(3)), Te.c(-4))));
+        assertNull(BoundsInference.constantUpperBound(Te.div(Te.min(x, Te.c(3)), x)));
+    }
+
     /**
      * A region extent clamped to [0, 1] times a constant: {@code min(max(x - 1, 0), 1) * 5} is at
      * most 5. Fails today: max(e, 0) is not recognized as non-negative unless e itself is, so the
