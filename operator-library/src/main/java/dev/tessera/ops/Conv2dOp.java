@@ -36,10 +36,14 @@ public final class Conv2dOp implements Operator {
         return new long[] {c.oh(), c.ow()};
     }
 
+    /** The widest register tile of the schedules, in pixels: 6 vectors of 16 f32 lanes. */
+    static final long MAX_TILE_PIXELS = 96;
+
     @Override public OperatorInstance define(long[] args, boolean symbolic) {
         ConvShape s = ConvShape.of(args);
         Expr n = ShapeArgs.leading("N", s.n(), symbolic);
         long h = s.h(), w = s.w(), pad = s.pad(), stride = s.stride(), dil = s.dilation(), cg = s.channelsPerGroup(), fg = s.filtersPerGroup();
+        long oh = s.oh(), ow = s.ow();
         Tensor input = Te.placeholder("input", DType.F32, n, Te.c(s.c()), Te.c(h), Te.c(w));
         Tensor weight = Te.placeholder("weight", DType.F32, s.f(), cg, s.kh(), s.kw());
         Tensor padded = Te.compute("conv2d_pad", List.of(n, Te.c(s.c()), Te.c(h + 2 * pad), Te.c(w + 2 * pad)), List.of("n", "c", "y", "x"), v -> {
@@ -47,64 +51,150 @@ public final class Conv2dOp implements Operator {
             Expr inside = y.ge(pad).and(y.lt(h + pad)).and(x.ge(pad)).and(x.lt(w + pad));
             return Te.select(inside, input.at(v.get(0), v.get(1), y.sub(pad), x.sub(pad)), 0.0);
         });
+        // Zero rows past the output let a register tile of up to MAX_TILE_PIXELS run whole past the last pixel.
+        long colRows = (oh * ow + MAX_TILE_PIXELS + ow - 1) / ow;
+        Tensor cols = Te.compute("conv2d_cols", List.of(n, Te.c(s.c()), Te.c(s.kh()), Te.c(s.kw()), Te.c(colRows), Te.c(ow)),
+                List.of("n", "c", "ky", "kx", "y", "x"),
+                v -> Te.select(v.get(4).lt(oh),
+                        padded.at(v.get(0), v.get(1), v.get(4).mul(stride).add(v.get(2).mul(dil)), v.get(5).mul(stride).add(v.get(3).mul(dil))), 0.0));
         Axis rc = Te.reduceAxis("rc", cg), ry = Te.reduceAxis("ry", s.kh()), rx = Te.reduceAxis("rx", s.kw());
-        Tensor out = Te.compute("conv2d", List.of(n, Te.c(s.f()), Te.c(s.oh()), Te.c(s.ow())), List.of("n", "f", "y", "x"), v -> {
+        Tensor gemm = Te.compute("conv2d_gemm", List.of(n, Te.c(s.f()), Te.c(oh * ow)), List.of("n", "f", "p"), v -> {
             Expr channel = s.groups() == 1 ? rc.var() : v.get(1).div(Te.c(fg)).mul(cg).add(rc.var());
-            return Te.sum(padded.at(v.get(0), channel, v.get(2).mul(stride).add(ry.var().mul(dil)), v.get(3).mul(stride).add(rx.var().mul(dil)))
+            Expr p = v.get(2);
+            return Te.sum(cols.at(v.get(0), channel, ry.var(), rx.var(), p.div(Te.c(ow)), p.mod(Te.c(ow)))
                     .mul(weight.at(v.get(1), rc.var(), ry.var(), rx.var())), rc, ry, rx);
         });
+        Tensor out = Te.compute("conv2d", List.of(n, Te.c(s.f()), Te.c(oh), Te.c(ow)), List.of("n", "f", "y", "x"),
+                v -> gemm.at(v.get(0), v.get(1), v.get(2).mul(ow).add(v.get(3))));
         return new OperatorInstance(List.of(input, weight), List.of(out), symbolic ? ShapeArgs.symbolicArgs(args) : args);
     }
 
     /**
-     * Direct convolution: 8 output channels (unrolled) by 16 output columns (one AVX-512 vector)
-     * per step of the (rc, ry, rx) reduction, so each padded-input vector is reused 8 times and
-     * each weight is a scalar broadcast; parallel over (n, f.outer). The padded input at root,
-     * parallel over (n, c), rows vectorized. Measured on the 2-core Zen 4 machine: ~39 GFLOP/s on
-     * the ResNet-50 56x56x64 and 14x14x256 layers, against ~7 and ~15 with no channel blocking.
+     * Convolution as a matrix product (im2col), with the column matrix never materialised whole:
+     * output channels are the rows, output pixels (y, x flattened to p) the columns and (rc, ry, rx)
+     * the reduction. A panel of whole output rows packs its columns ({@code conv2d_cols}: each
+     * (channel, ky, kx) row of the panel is a run of the padded input, copied with vector loads);
+     * then register tiles of {@code tile_rows} output channels by {@code tile_vectors} vectors of
+     * pixels accumulate over the whole reduction ({@code conv2d_gemm}, kept in registers), reading
+     * the weights where they lie (one broadcast per row and step) and the packed columns as dense
+     * vectors. Flattening the pixels is what lets a 7x7 or 14x14 image fill 16-lane vectors, where
+     * vectorizing the output row alone used at most 7 or 14 lanes. Panels and channel parts are the
+     * parallel loop.
      */
     @Override public void applyDefaultSchedule(Schedule s) { schedule(s, Map.of()); }
 
-    private static final List<Knob> KNOBS = List.of(
-            new Knob("tile_channels", List.of(1L, 2L, 4L, 8L, 16L), 8),
-            new Knob("tile_vectors", List.of(1L, 2L), 1),
-            new Knob("unroll_rx", List.of(0L, 1L), 1),
-            new Knob("pad_placement", List.of(0L, 1L), 0));
-
     /**
-     * {@code tile_channels}: output channels per register tile; {@code tile_vectors}: output columns
-     * per tile in vectors; {@code unroll_rx}: unroll the kernel-column loop; {@code pad_placement}:
-     * 0 pads the input in its own pass at root, 1 inlines the padding select into the convolution.
+     * {@code tile_rows}: output channels per register tile; {@code tile_vectors}: pixels per tile in
+     * vectors; {@code panel_rows}: output rows per packed panel (0: chosen by shape);
+     * {@code channel_parts}: the output channels split into this many parallel parts (0: chosen by
+     * shape); {@code pad_placement}: 0 pads the input in its own pass at root, 1 inlines the padding
+     * select into the packing.
      */
-    @Override public List<Knob> knobs(long[] shapeArgs) { return KNOBS; }
+    @Override public List<Knob> knobs(long[] shapeArgs) {
+        ConvShape c = ConvShape.of(shapeArgs);
+        Layout d = Layout.choose(c.n(), c.f(), c.oh(), c.ow(), c.channelsPerGroup() * c.kh() * c.kw(), 16);
+        return List.of(
+                new Knob("tile_rows", List.of(1L, 2L, 3L, 4L, 6L, 8L), d.tileRows()),
+                new Knob("tile_vectors", List.of(1L, 2L, 3L, 4L, 5L, 6L), d.tileVectors()),
+                new Knob("panel_rows", panelRowChoices(c.oh(), d.panelRows()), d.panelRows()),
+                new Knob("channel_parts", List.of(1L, 2L, 4L, 8L), d.channelParts()),
+                new Knob("pad_placement", List.of(0L, 1L), 0));
+    }
+
+    private static List<Long> panelRowChoices(long oh, long chosen) {
+        java.util.TreeSet<Long> rows = new java.util.TreeSet<>();
+        for (long r = 1; r <= oh; r++) if (oh % r == 0 && r <= 64) rows.add(r);
+        rows.add(chosen);
+        return List.copyOf(rows);
+    }
 
     @Override public void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) { schedule(s, config); }
 
+    /**
+     * The register tile, panel height and channel split for a shape: tiles of 16 to 24 accumulators
+     * whose last tile in a panel wastes the fewest lanes, panels of whole rows whose packed columns
+     * fit in half of a 1 MiB L2, and enough parallel iterations for the cores (at least 8).
+     */
+    record Layout(long tileRows, long tileVectors, long panelRows, long channelParts) {
+        static Layout choose(long n, long f, long oh, long ow, long k, long lanes) {
+            long bestRows = 1, bestVectors = 4;
+            double bestCost = Double.MAX_VALUE;
+            for (long r = 1; r <= oh; r++) {
+                if (oh % r != 0 || r * ow * k * 4 > 1024 * 1024 && r > 1) continue;
+                long pixels = r * ow;
+                for (long v = 2; v <= 5; v++) {
+                    long t = v * lanes;
+                    long tiles = (pixels + t - 1) / t;
+                    // lanes computed per useful lane, with a small premium on short panels (packing, loop overhead)
+                    double cost = (double) tiles * t / pixels + 0.02 * (double) v / Math.min(pixels, 4 * t) + (v == 4 ? 0 : 0.001);
+                    if (cost < bestCost - 1e-9 || Math.abs(cost - bestCost) <= 1e-9 && r > bestRows) {
+                        bestCost = cost;
+                        bestRows = r;
+                        bestVectors = v;
+                    }
+                }
+            }
+            long tileRows = Math.min(switch ((int) bestVectors) { case 2 -> 8; case 3 -> 6; case 4 -> 4; default -> 4; }, f);
+            long panels = n * (oh / bestRows);
+            long parts = 1;
+            while (panels * parts < 8 && parts < 8 && f % (parts * 2 * tileRows) == 0) parts *= 2;
+            return new Layout(tileRows, bestVectors, bestRows, parts);
+        }
+    }
+
     private void schedule(Schedule s, Map<String, Long> config) {
-        Map<String, Long> k = Knob.resolve(name(), KNOBS, config);
         Stage conv = s.stage("conv2d");
+        long f = constant(conv.op().axes().get(1).extent()), oh = constant(conv.op().axes().get(2).extent()),
+                ow = constant(conv.op().axes().get(3).extent());
+        Stage gemm = s.stage("conv2d_gemm"), cols = s.stage("conv2d_cols"), pad = s.stage("conv2d_pad");
+        long k = gemm.reduceAxes().stream().mapToLong(a -> constant(a.extent())).reduce(1, (a, b) -> a * b);
         long lanes = Vectors.lanes(conv);
-        Stage pad = s.stage("conv2d_pad");
-        if (k.get("pad_placement") == 0) {
+        Expr batch = conv.op().axes().get(0).extent();
+        long n = batch instanceof dev.tessera.ir.IntImm i ? i.value() : 1;
+        Layout d = Layout.choose(n, f, oh, ow, k, lanes);
+        List<Knob> knobs = List.of(
+                new Knob("tile_rows", List.of(1L, 2L, 3L, 4L, 6L, 8L), d.tileRows()),
+                new Knob("tile_vectors", List.of(1L, 2L, 3L, 4L, 5L, 6L), d.tileVectors()),
+                new Knob("panel_rows", panelRowChoices(oh, d.panelRows()), d.panelRows()),
+                new Knob("channel_parts", List.of(1L, 2L, 4L, 8L), d.channelParts()),
+                new Knob("pad_placement", List.of(0L, 1L), 0));
+        Map<String, Long> kn = Knob.resolve(name(), knobs, config);
+        long rows = kn.get("tile_rows"), width = kn.get("tile_vectors") * lanes, panelRows = kn.get("panel_rows"), parts = kn.get("channel_parts");
+
+        if (kn.get("pad_placement") == 0) {
             pad.computeRoot();
             pad.parallel(pad.fuse("n", "c"));
             pad.vectorize(pad.split("x", lanes).inner());
         } else {
             pad.computeInline();
         }
-        Stage.Parts f = conv.split("f", k.get("tile_channels"));
-        Stage.Parts x = conv.split("x", k.get("tile_vectors") * lanes);
-        conv.reorder("n", f.outer().name(), "y", x.outer().name(), "rc", "ry", "rx", f.inner().name(), x.inner().name());
-        conv.parallel(conv.fuse("n", f.outer().name()));
-        if (k.get("unroll_rx") == 1) conv.unroll("rx");
-        conv.unroll(f.inner());
-        LoopAxis vector = x.inner();
-        if (k.get("tile_vectors") > 1) {
-            Stage.Parts xv = conv.split(x.inner(), lanes);
-            conv.unroll(xv.outer());
-            vector = xv.inner();
-        }
-        conv.vectorize(vector);
+
+        // conv2d: n, channel part, panel of rows | channel tile, pixel tile | tile rows, tile pixels
+        Stage.Parts part = conv.splitParts("f", parts, dev.tessera.schedule.TailStrategy.GUARD);
+        Stage.Parts panel = conv.split("y", panelRows);
+        LoopAxis pixels = conv.fuse(panel.inner(), conv.axis("x"));
+        Stage.Parts tile = conv.split(pixels, width);
+        Stage.Parts channels = conv.split(part.inner(), rows);
+        conv.reorder(conv.axis("n"), part.outer(), panel.outer(), channels.outer(), tile.outer(), channels.inner(), tile.inner());
+        LoopAxis parallel = conv.fuse(conv.fuse(conv.axis("n"), part.outer()), panel.outer());
+        conv.parallel(parallel);
+        conv.vectorize(conv.split(tile.inner(), lanes).inner());
+
+        cols.computeAt(conv, parallel);
+        cols.vectorize(cols.split("x", lanes).inner());
+
+        gemm.computeAt(conv, tile.outer());
+        Stage.Parts gp = gemm.split("p", lanes, dev.tessera.schedule.TailStrategy.ROUND_UP);
+        gemm.reorder("n", "rc", "ry", "rx", "f", gp.outer().name(), gp.inner().name());
+        gemm.unroll("rx");
+        gemm.unroll("f");
+        gemm.unroll(gp.outer());
+        gemm.vectorize(gp.inner());
+    }
+
+    private static long constant(Expr e) {
+        if (e instanceof dev.tessera.ir.IntImm i) return i.value();
+        throw new IllegalStateException("conv2d: expected a constant extent, got " + e);
     }
 
     @Override public double flops(long[] a) { return 2.0 * ConvShape.of(a).macs(); }

@@ -245,7 +245,7 @@ public final class BoundsInference {
                 enclosing.put(l.var(), compact(Bounds.of(l.value(), enclosing)));
                 if (Exprs.isAffine(l.value())) linear.put(l.var(), Simplifier.simplify(Exprs.substitute(l.value(), linear)));
             }
-            List<Interval> read = boxTouched(body, op);
+            List<Interval> read = boxTouched(body, op, constants(enclosing));
             if (perBlock.containsKey(op)) {
                 List<Interval> box = new ArrayList<>();
                 for (Interval i : read)
@@ -405,6 +405,38 @@ public final class BoundsInference {
         };
     }
 
+    /** Beyond this many nodes a let's value is not substituted into the indices it feeds. */
+    private static final int LET_SUBSTITUTION_LIMIT = 64;
+
+    /**
+     * Per end, the narrower of two bounds of the same index where they differ by a constant; otherwise
+     * b's end when {@code preferB} (its index lost divisions to folding, where interval arithmetic
+     * is loose), else a's.
+     */
+    private static Interval tighter(Interval a, Interval b, boolean preferB) {
+        return new Interval(pick(a.min(), b.min(), 1, preferB), pick(a.max(), b.max(), -1, preferB));
+    }
+
+    private static Expr pick(Expr a, Expr b, int sign, boolean preferB) {
+        if (b == null) return a;
+        if (a == null) return b;
+        Long d = Exprs.constInt(Simplifier.simplify(Te.sub(b, a)));
+        if (d != null) return d * sign > 0 ? b : a;
+        return preferB ? b : a;
+    }
+
+    /** Floor divisions and modulos in e. */
+    private static int divisions(Expr e) {
+        int[] n = {0};
+        new dev.tessera.ir.ExprVisitor() {
+            @Override public void visit(Expr x) {
+                if (x instanceof dev.tessera.ir.Binary b && (b.op() == dev.tessera.ir.Binary.Op.DIV || b.op() == dev.tessera.ir.Binary.Op.MOD)) n[0]++;
+                visitChildren(x);
+            }
+        }.visit(e);
+        return n[0];
+    }
+
     static Interval loopRange(For f, Map<Var, Interval> scope) {
         Interval lo = Bounds.of(f.min(), scope);
         Interval hi = Bounds.of(Te.sub(Te.add(f.min(), f.extent()), Te.c(1)), scope);
@@ -416,11 +448,24 @@ public final class BoundsInference {
      * the symbols free in the statement; null for a dimension never touched. The stage's reads of
      * itself (a reduction reading its running value at its own index) are not counted.
      */
-    static List<Interval> boxTouched(Stmt s, ComputeOp op) {
+    /** The enclosing names whose range is one constant (a region's extent, say), as values to substitute. */
+    private static Map<Var, Expr> constants(Map<Var, Interval> enclosing) {
+        Map<Var, Expr> out = new HashMap<>();
+        enclosing.forEach((v, i) -> {
+            Long lo = i.min() == null ? null : Exprs.constInt(i.min()), hi = i.max() == null ? null : Exprs.constInt(i.max());
+            if (lo != null && lo.equals(hi)) out.put(v, i.min());
+        });
+        return out;
+    }
+
+    static List<Interval> boxTouched(Stmt s, ComputeOp op, Map<Var, Expr> constants) {
         int rank = op.axes().size();
         List<Interval> box = new ArrayList<>();
         for (int d = 0; d < rank; d++) box.add(null);
         Map<Var, Interval> scope = new HashMap<>();
+        // Values of the lets inside s: an index such as y*W + x over a fused loop (y = q/W, x = q%W)
+        // folds back to q once they are substituted, where their separate ranges would span whole rows.
+        Map<Var, dev.tessera.ir.Expr> lets = new HashMap<>(constants);
         List<Var> ownIndex = op.axes().stream().map(a -> a.var()).toList();
         new StmtVisitor() {
             @Override public void visit(Stmt x) {
@@ -435,8 +480,10 @@ public final class BoundsInference {
                     case LetStmt l -> {
                         visit(l.value());
                         scope.put(l.var(), Bounds.of(l.value(), scope));
+                        if (Exprs.size(l.value(), LET_SUBSTITUTION_LIMIT + 1) <= LET_SUBSTITUTION_LIMIT) lets.put(l.var(), Exprs.substitute(l.value(), lets));
                         visit(l.body());
                         scope.remove(l.var());
+                        lets.remove(l.var());
                     }
                     default -> visitChildren(x);
                 }
@@ -450,6 +497,11 @@ public final class BoundsInference {
             private void touch(List<Expr> idx) {
                 for (int d = 0; d < rank; d++) {
                     Interval i = Bounds.of(idx.get(d), scope);
+                    if (!lets.isEmpty() && Exprs.vars(idx.get(d)).stream().anyMatch(lets::containsKey)) {
+                        dev.tessera.ir.Expr folded = Simplifier.simplify(Exprs.substitute(idx.get(d), lets));
+                        if (Exprs.size(folded, LET_SUBSTITUTION_LIMIT + 1) <= LET_SUBSTITUTION_LIMIT)
+                            i = tighter(i, Bounds.of(folded, scope), divisions(folded) < divisions(Exprs.substitute(idx.get(d), lets)));
+                    }
                     box.set(d, box.get(d) == null ? i : box.get(d).union(i));
                 }
             }
