@@ -63,8 +63,9 @@ class AutomaticSpaceTest {
     @Test void theRulesTileReductionsWithReuseIntoTheirConsumersAndInlineTheStagesBetween() {
         assertEquals(List.of("multi-level tiling of matmul_acc in matmul, packable [A, B]"),
                 CpuSketch.of(Operators.get("matmul").build(new long[] {64, 64, 64}).outputs(), 512, 2).describe());
-        assertEquals(List.of("multi-level tiling of conv2d.local in conv2d (cache_write), packable [conv2d_pad, weight]",
-                        "placement of conv2d_pad (inline, root or at its consumer)"),
+        assertEquals(List.of("multi-level tiling of conv2d_gemm.local in conv2d_gemm (cache_write), packable [conv2d_cols, weight]",
+                        "placement of conv2d_pad (inline, root or at its consumer)", "placement of conv2d_cols (inline, root or at its consumer)",
+                        "root conv2d"),
                 CpuSketch.of(Operators.get("conv2d").build(new long[] {1, 3, 7, 6, 4, 3, 3, 2, 1}).outputs(), 512, 2).describe());
         assertEquals(List.of("multi-level tiling of prod in relu, packable [a, b]", "inline biased"), CpuSketch.of(new MatmulBiasRelu().get(), 512, 2).describe());
         assertEquals(List.of("multi-level tiling of mm.local in mm (cache_write), packable [a, b]"), CpuSketch.of(new SingleStageMatmul().get(), 512, 2).describe());
@@ -110,11 +111,11 @@ class AutomaticSpaceTest {
         CpuSketch sketch = CpuSketch.of(inst.outputs(), 512, 2);
         Random rnd = new Random(4);
         Map<String, Long> p = sketch.sample(rnd);
-        Map<String, Long> extents = Map.of("n", 1L, "f", 64L, "y", 56L, "x", 56L);
+        Map<String, Long> extents = Map.of("n", 1L, "f", 64L, "p", 56L * 56L);
         for (int i = 0; i < 300; i++) {
             p = sketch.mutate(p, rnd);
             for (var e : extents.entrySet()) {
-                String key = "conv2d.local:" + e.getKey();
+                String key = "conv2d_gemm.local:" + e.getKey();
                 assertEquals(e.getValue(), p.get(key + ":S0") * p.get(key + ":S1") * p.get(key + ":S2") * p.get(key + ":S3"), key + " in " + p);
             }
             sketch.apply(p); // raises if a primitive rejects the point

@@ -36,8 +36,8 @@ public final class Conv2dOp implements Operator {
         return new long[] {c.oh(), c.ow()};
     }
 
-    /** The widest register tile of the schedules, in pixels: 6 vectors of 16 f32 lanes. */
-    static final long MAX_TILE_PIXELS = 96;
+    /** The widest register tile of the schedules, in pixels: 8 vectors of 16 f32 lanes. */
+    static final long MAX_TILE_PIXELS = 128;
 
     @Override public OperatorInstance define(long[] args, boolean symbolic) {
         ConvShape s = ConvShape.of(args);
@@ -92,11 +92,16 @@ public final class Conv2dOp implements Operator {
      */
     @Override public List<Knob> knobs(long[] shapeArgs) {
         ConvShape c = ConvShape.of(shapeArgs);
-        Layout d = Layout.choose(c.n(), c.f(), c.oh(), c.ow(), c.channelsPerGroup() * c.kh() * c.kw(), 16);
+        return knobs(Layout.choose(c.n(), c.f(), c.oh(), c.ow(), c.channelsPerGroup() * c.kh() * c.kw(), 16), c.oh());
+    }
+
+    private static final List<Long> TILE_ROWS = List.of(1L, 2L, 3L, 4L, 6L, 8L, 12L);
+
+    private static List<Knob> knobs(Layout d, long oh) {
         return List.of(
-                new Knob("tile_rows", List.of(1L, 2L, 3L, 4L, 6L, 8L), d.tileRows()),
-                new Knob("tile_vectors", List.of(1L, 2L, 3L, 4L, 5L, 6L), d.tileVectors()),
-                new Knob("panel_rows", panelRowChoices(c.oh(), d.panelRows()), d.panelRows()),
+                new Knob("tile_rows", TILE_ROWS, d.tileRows()),
+                new Knob("tile_vectors", List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L), d.tileVectors()),
+                new Knob("panel_rows", panelRowChoices(oh, d.panelRows()), d.panelRows()),
                 new Knob("channel_parts", List.of(1L, 2L, 4L, 8L), d.channelParts()),
                 new Knob("pad_placement", List.of(0L, 1L), 0));
     }
@@ -113,15 +118,21 @@ public final class Conv2dOp implements Operator {
     /**
      * The register tile, panel height and channel split for a shape: tiles of 16 to 24 accumulators
      * whose last tile in a panel wastes the fewest lanes, panels of whole rows whose packed columns
-     * fit in half of a 1 MiB L2, and enough parallel iterations for the cores (at least 8).
+     * fit in a 1 MiB L2, and enough parallel iterations for the cores (at least 8).
      */
     record Layout(long tileRows, long tileVectors, long panelRows, long channelParts) {
+        /** Output channels per tile of v vectors: 12 to 24 accumulators, leaving registers for the loads. */
+        static long tileRowsFor(long v) {
+            return switch ((int) v) { case 1 -> 12; case 2 -> 8; case 3 -> 6; case 4, 5, 6 -> 4; default -> 3; };
+        }
+
         static Layout choose(long n, long f, long oh, long ow, long k, long lanes) {
             long bestRows = 1, bestVectors = 4;
             double bestCost = Double.MAX_VALUE;
             for (long r = 1; r <= oh; r++) {
                 if (oh % r != 0 || r * ow * k * 4 > 1024 * 1024 && r > 1) continue;
                 long pixels = r * ow;
+                // 2 to 5 vectors; the knobs reach 1 and 6 to 8, which measured no better at 28x28 and 14x14 (noisy runs).
                 for (long v = 2; v <= 5; v++) {
                     long t = v * lanes;
                     long tiles = (pixels + t - 1) / t;
@@ -134,7 +145,8 @@ public final class Conv2dOp implements Operator {
                     }
                 }
             }
-            long tileRows = Math.min(switch ((int) bestVectors) { case 2 -> 8; case 3 -> 6; case 4 -> 4; default -> 4; }, f);
+            long tileRows = 1;
+            for (long r : TILE_ROWS) if (r <= Math.min(tileRowsFor(bestVectors), f)) tileRows = r;
             long panels = n * (oh / bestRows);
             long parts = 1;
             while (panels * parts < 8 && parts < 8 && f % (parts * 2 * tileRows) == 0) parts *= 2;
@@ -151,13 +163,7 @@ public final class Conv2dOp implements Operator {
         long lanes = Vectors.lanes(conv);
         Expr batch = conv.op().axes().get(0).extent();
         long n = batch instanceof dev.tessera.ir.IntImm i ? i.value() : 1;
-        Layout d = Layout.choose(n, f, oh, ow, k, lanes);
-        List<Knob> knobs = List.of(
-                new Knob("tile_rows", List.of(1L, 2L, 3L, 4L, 6L, 8L), d.tileRows()),
-                new Knob("tile_vectors", List.of(1L, 2L, 3L, 4L, 5L, 6L), d.tileVectors()),
-                new Knob("panel_rows", panelRowChoices(oh, d.panelRows()), d.panelRows()),
-                new Knob("channel_parts", List.of(1L, 2L, 4L, 8L), d.channelParts()),
-                new Knob("pad_placement", List.of(0L, 1L), 0));
+        List<Knob> knobs = knobs(Layout.choose(n, f, oh, ow, k, lanes), oh);
         Map<String, Long> kn = Knob.resolve(name(), knobs, config);
         long rows = kn.get("tile_rows"), width = kn.get("tile_vectors") * lanes, panelRows = kn.get("panel_rows"), parts = kn.get("channel_parts");
 

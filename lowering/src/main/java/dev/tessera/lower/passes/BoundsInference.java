@@ -245,7 +245,7 @@ public final class BoundsInference {
                 enclosing.put(l.var(), compact(Bounds.of(l.value(), enclosing)));
                 if (Exprs.isAffine(l.value())) linear.put(l.var(), Simplifier.simplify(Exprs.substitute(l.value(), linear)));
             }
-            List<Interval> read = boxTouched(body, op, constants(enclosing));
+            List<Interval> read = boxTouched(body, op, constants(enclosing, regionVars));
             if (perBlock.containsKey(op)) {
                 List<Interval> box = new ArrayList<>();
                 for (Interval i : read)
@@ -409,20 +409,18 @@ public final class BoundsInference {
     private static final int LET_SUBSTITUTION_LIMIT = 64;
 
     /**
-     * Per end, the narrower of two bounds of the same index where they differ by a constant; otherwise
-     * b's end when {@code preferB} (its index lost divisions to folding, where interval arithmetic
-     * is loose), else a's.
+     * Per end, the narrower of two bounds of the same index where they differ by a constant, else
+     * b's: b comes from the index with its divisions folded away, where interval arithmetic is exact.
      */
-    private static Interval tighter(Interval a, Interval b, boolean preferB) {
-        return new Interval(pick(a.min(), b.min(), 1, preferB), pick(a.max(), b.max(), -1, preferB));
+    private static Interval tighter(Interval a, Interval b) {
+        return new Interval(pick(a.min(), b.min(), 1), pick(a.max(), b.max(), -1));
     }
 
-    private static Expr pick(Expr a, Expr b, int sign, boolean preferB) {
+    private static Expr pick(Expr a, Expr b, int sign) {
         if (b == null) return a;
         if (a == null) return b;
         Long d = Exprs.constInt(Simplifier.simplify(Te.sub(b, a)));
-        if (d != null) return d * sign > 0 ? b : a;
-        return preferB ? b : a;
+        return d == null || d * sign > 0 ? b : a;
     }
 
     /** Floor divisions and modulos in e. */
@@ -448,10 +446,11 @@ public final class BoundsInference {
      * the symbols free in the statement; null for a dimension never touched. The stage's reads of
      * itself (a reduction reading its running value at its own index) are not counted.
      */
-    /** The enclosing names whose range is one constant (a region's extent, say), as values to substitute. */
-    private static Map<Var, Expr> constants(Map<Var, Interval> enclosing) {
+    /** The regions' mins and extents whose range is one constant, as values to substitute. */
+    private static Map<Var, Expr> constants(Map<Var, Interval> enclosing, Set<Var> regionVars) {
         Map<Var, Expr> out = new HashMap<>();
         enclosing.forEach((v, i) -> {
+            if (!regionVars.contains(v)) return;
             Long lo = i.min() == null ? null : Exprs.constInt(i.min()), hi = i.max() == null ? null : Exprs.constInt(i.max());
             if (lo != null && lo.equals(hi)) out.put(v, i.min());
         });
@@ -499,8 +498,9 @@ public final class BoundsInference {
                     Interval i = Bounds.of(idx.get(d), scope);
                     if (!lets.isEmpty() && Exprs.vars(idx.get(d)).stream().anyMatch(lets::containsKey)) {
                         dev.tessera.ir.Expr folded = Simplifier.simplify(Exprs.substitute(idx.get(d), lets));
-                        if (Exprs.size(folded, LET_SUBSTITUTION_LIMIT + 1) <= LET_SUBSTITUTION_LIMIT)
-                            i = tighter(i, Bounds.of(folded, scope), divisions(folded) < divisions(Exprs.substitute(idx.get(d), lets)));
+                        if (Exprs.size(folded, LET_SUBSTITUTION_LIMIT + 1) <= LET_SUBSTITUTION_LIMIT
+                                && divisions(folded) < divisions(Exprs.substitute(idx.get(d), lets)))
+                            i = tighter(i, Bounds.of(folded, scope));
                     }
                     box.set(d, box.get(d) == null ? i : box.get(d).union(i));
                 }
