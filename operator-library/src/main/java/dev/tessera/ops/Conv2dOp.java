@@ -26,7 +26,7 @@ public final class Conv2dOp implements Operator {
     @Override public String name() { return "conv2d"; }
     @Override public String shapeHelp() { return "N,C,H,W,F,KH,KW,stride,pad,dilation,groups"; }
     @Override public List<String> defaultShapes() { return List.of("1,64,56,56,64,3,3,1,1", "1,256,14,14,512,3,3,2,1"); }
-    @Override public List<String> testShapes() { return List.of("1,3,7,6,4,3,3,2,1", "2,4,5,4,4,2,2,1,1,2,2"); }
+    @Override public List<String> testShapes() { return List.of("1,3,7,6,4,3,3,2,1", "2,4,5,4,4,2,2,1,1,2,2", "1,8,14,14,16,3,3,1,1"); }
 
     @Override public long[] checkShape(long[] args) { return ConvShape.checkConv(this, args); }
 
