@@ -128,6 +128,8 @@ public final class VectorizeLoops {
     private static final class Vectorizer {
         final int lanes;
         final Map<Var, Expr> replacements = new HashMap<>();
+        /** The scalar values of the lets that became vectors, earlier such lets substituted in. */
+        final Map<Var, Expr> laneLetValues = new HashMap<>();
         Expr predicate; // lanes that run the current statement, or null for all
         /**
          * Whether every condition in {@link #predicate} is a lane-dependent guard of a then-branch.
@@ -151,6 +153,7 @@ public final class VectorizeLoops {
                     if (!v.type().isVector()) yield new LetStmt(l.var(), v, stmt(l.body()));
                     Var nv = l.var().copy(v.type());
                     replacements.put(l.var(), nv);
+                    laneLetValues.put(l.var(), Exprs.substitute(l.value(), laneLetValues));
                     yield new LetStmt(nv, v, stmt(l.body()));
                 }
                 case IfThenElse i -> {
@@ -185,7 +188,7 @@ public final class VectorizeLoops {
                     yield Block.of(out);
                 }
                 case Store st -> {
-                    Expr idx = expr(st.index()), val = expr(st.value());
+                    Expr idx = index(st.index()), val = expr(st.value());
                     Expr p = st.predicate() == null ? null : expr(st.predicate());
                     if (!idx.type().isVector()) {
                         // One address for every lane: fine only when nothing varies with the lane.
@@ -207,6 +210,20 @@ public final class VectorizeLoops {
                 case Provide p -> throw new IllegalStateException("vectorize runs after storage flattening");
                 case Realize r -> throw new IllegalStateException("vectorize runs after storage flattening");
             };
+        }
+
+        /**
+         * The vector index of an access. A lane-dependent let can hide that an index is dense: with
+         * p the lane's pixel, {@code y = p / 56} and {@code x = p % 56}, the index {@code y*56 + x}
+         * is {@code p}, which the simplifier sees only in the scalar index with the lets substituted.
+         * That form is taken when the direct one is not a ramp (else it would be a gather or scatter).
+         */
+        private Expr index(Expr scalarIndex) {
+            Expr direct = expr(scalarIndex);
+            if (!direct.type().isVector() || laneLetValues.isEmpty() || Simplifier.simplify(direct) instanceof Ramp) return direct;
+            Expr inlined = Simplifier.simplify(Exprs.substitute(scalarIndex, laneLetValues));
+            Expr viaScalar = Simplifier.simplify(expr(inlined));
+            return viaScalar instanceof Ramp ? viaScalar : direct;
         }
 
         private static List<Expr> conjuncts(Expr e) {
@@ -268,7 +285,7 @@ public final class VectorizeLoops {
                     yield new Call(fn, vec ? na.stream().map(this::widen).toList() : na);
                 }
                 case Load l -> {
-                    Expr idx = expr(l.index());
+                    Expr idx = index(l.index());
                     Expr p = l.predicate() == null ? null : expr(l.predicate());
                     boolean invariant = !idx.type().isVector() && (p == null || !p.type().isVector());
                     if (invariant && (predicate == null || invariantLoadsSafe)) yield new Load(l.buffer(), idx, p);
