@@ -124,4 +124,25 @@ public final class TuningLog {
         for (Problem p : c.problems()) warnings.println("warning: " + log + " " + p + " (skipped)");
         return c.records();
     }
+
+    /**
+     * Reads every record of a log file, or of every {@code .jsonl} file of a folder (in name order),
+     * reporting skipped lines on {@code warnings}; a path that does not exist is a user error.
+     */
+    public static List<TuningRecord> readFileOrFolder(Path where, java.io.PrintStream warnings) {
+        if (!Files.exists(where)) throw new TesseraUserError("tuning logs " + where + ": no such file or folder");
+        List<Path> files = new ArrayList<>();
+        if (Files.isDirectory(where)) {
+            try (java.util.stream.Stream<Path> s = Files.list(where)) {
+                s.filter(p -> p.getFileName().toString().endsWith(".jsonl")).sorted().forEach(files::add);
+            } catch (IOException e) {
+                throw new TesseraUserError("cannot list tuning logs in " + where + ": " + e.getMessage());
+            }
+        } else {
+            files.add(where);
+        }
+        List<TuningRecord> all = new ArrayList<>();
+        for (Path f : files) all.addAll(readReporting(f, warnings));
+        return all;
+    }
 }

@@ -1,7 +1,10 @@
 package dev.tessera.bench;
 
 import dev.tessera.TesseraUserError;
+import dev.tessera.autotune.TuningLog;
+import dev.tessera.autotune.TuningRecord;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -66,6 +69,12 @@ public final class Compare implements Callable<Integer> {
     @Option(names = "--check-budget-s", defaultValue = "60", description = "Longest the reference check of one workload may take (default ${DEFAULT-VALUE}).")
     double checkBudgetS;
 
+    @Option(names = "--schedule", defaultValue = "best", description = "Tessera's schedules: best (the fastest record of the tuning logs for each workload on this CPU or a compatible one, else the default schedule; as tessera bench) or default (default: ${DEFAULT-VALUE}).")
+    String schedule;
+
+    @Option(names = "--logs", description = "Tuning logs that --schedule best reads: a .jsonl file or a folder of them (default: tuning-logs under the repository root).")
+    Path logs;
+
     @Option(names = "--copy-mib", defaultValue = "256", description = "Size of each array of the stream-copy probe (default ${DEFAULT-VALUE}).")
     int copyMiB;
 
@@ -91,7 +100,15 @@ public final class Compare implements Callable<Integer> {
         WorkloadTable table = workloads == null ? WorkloadTable.builtIn() : WorkloadTable.read(workloads);
         List<Workload> selected = table.select(only);
         Timing.Protocol protocol = new Timing.Protocol(warmup, repeats, minBatchMs);
-        Harness.Options options = new Harness.Options(protocol, threads, checkPoints, checkBudgetS * 1000);
+        List<TuningRecord> records = switch (schedule) {
+            case "default" -> null;
+            case "best" -> {
+                Path where = logs != null ? logs : root.resolve("tuning-logs");
+                yield logs == null && !Files.isDirectory(where) ? List.of() : TuningLog.readFileOrFolder(where, System.err);
+            }
+            default -> throw new TesseraUserError("--schedule must be best or default, got '" + schedule + "'");
+        };
+        Harness.Options options = new Harness.Options(protocol, threads, checkPoints, checkBudgetS * 1000, records);
         String date = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
 
         Machine machine = Machine.probe();

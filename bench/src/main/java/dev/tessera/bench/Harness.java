@@ -1,6 +1,7 @@
 package dev.tessera.bench;
 
 import dev.tessera.TesseraUserError;
+import dev.tessera.autotune.TuningRecord;
 import dev.tessera.ops.Operators;
 import dev.tessera.target.llvm.ParallelRuntime;
 import java.util.ArrayList;
@@ -9,8 +10,8 @@ import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
- * The measuring side of the comparison: for each workload, Tessera's kernel in-process (default
- * schedule, the {@link Timing} protocol, checked against the reference interpreter), then each of
+ * The measuring side of the comparison: for each workload, Tessera's kernel in-process (its best
+ * tuning record for this CPU, else the default schedule; the {@link Timing} protocol, checked against the reference interpreter), then each of
  * its peers through the {@link PeerProcess}, side by side so that both see the same machine state.
  * A workload whose operator is not registered is "not available"; any other failure is recorded as
  * "failed" with its message. Nothing a workload does stops the run.
@@ -21,9 +22,16 @@ public final class Harness {
      *
      * @param checkPoints   output points compared with the reference (all of a smaller output)
      * @param checkBudgetMs how long the reference check of one workload may take before it stops early
+     * @param tuningRecords the records whose best for each workload on this CPU is measured (as
+     *                      {@code tessera bench} does); null: the default schedules
      */
-    public record Options(Timing.Protocol protocol, int threads, int checkPoints, double checkBudgetMs) {
+    public record Options(Timing.Protocol protocol, int threads, int checkPoints, double checkBudgetMs, List<TuningRecord> tuningRecords) {
+        public Options(Timing.Protocol protocol, int threads, int checkPoints, double checkBudgetMs) {
+            this(protocol, threads, checkPoints, checkBudgetMs, null);
+        }
+
         public Options {
+            tuningRecords = tuningRecords == null ? null : List.copyOf(tuningRecords);
             if (threads < 1) throw new TesseraUserError("--threads must be at least 1, got " + threads);
             if (checkPoints < 1) throw new TesseraUserError("--check-points must be at least 1, got " + checkPoints);
         }
@@ -55,11 +63,11 @@ public final class Harness {
         } catch (TesseraUserError e) {
             return Figure.notAvailable(w.id(), Report.TESSERA, e.getMessage());
         }
-        try (PreparedKernel k = PreparedKernel.prepare(w.operator(), w.shape())) {
+        try (PreparedKernel k = PreparedKernel.prepare(w.operator(), w.shape(), o.tuningRecords(), System.err::println)) {
             Timing.Stats stats = Timing.measure(k::call, o.protocol());
             PreparedKernel.Check check = k.check(o.checkPoints(), o.checkBudgetMs());
-            String note = String.format(Locale.ROOT, "%s, default schedule, LLVM JIT%s; %s check of %d points",
-                    w.operator(), k.compileMs() > 0 ? String.format(Locale.ROOT, " (compiled in %.0f ms)", k.compileMs()) : "",
+            String note = String.format(Locale.ROOT, "%s, %s, LLVM JIT%s; %s check of %d points",
+                    w.operator(), k.schedule(), k.compileMs() > 0 ? String.format(Locale.ROOT, " (compiled in %.0f ms)", k.compileMs()) : "",
                     check.complete() ? "reference" : "reference (stopped at the time budget)", check.checkedPoints());
             return Figure.ok(w.id(), Report.TESSERA, stats, check.maxAbsError(), check.checkedPoints(), k.flops(), k.bytes(), note);
         } catch (Throwable e) {

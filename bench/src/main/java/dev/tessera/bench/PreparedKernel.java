@@ -1,5 +1,7 @@
 package dev.tessera.bench;
 
+import dev.tessera.autotune.ApplyBest;
+import dev.tessera.autotune.TuningRecord;
 import dev.tessera.dsl.Tensor;
 import dev.tessera.lower.interp.ReferenceInterpreter;
 import dev.tessera.lower.interp.TensorValue;
@@ -15,9 +17,10 @@ import dev.tessera.target.Target;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 
 /**
- * A built-in operator compiled for the host under its default schedule, with random inputs
+ * A built-in operator compiled for the host under its default schedule or its best tuning record, with random inputs
  * (uniform in [-1, 1), fixed seeds) and outputs in native buffers, ready to be called repeatedly;
  * and the check of its outputs against the reference interpreter. What {@code tessera bench} does
  * (cli's KernelRunner), shared here by the JMH benchmark and the peer comparison.
@@ -33,9 +36,11 @@ public final class PreparedKernel implements AutoCloseable {
     private final Map<Tensor, TensorValue> inputs;
     private final List<HostBuffer> args;
     private final double compileMs;
+    private final String schedule;
 
     private PreparedKernel(Operator operator, long[] shapeArgs, OperatorInstance instance, CompiledKernel kernel,
-                           Map<Tensor, TensorValue> inputs, List<HostBuffer> args, double compileMs) {
+                           Map<Tensor, TensorValue> inputs, List<HostBuffer> args, double compileMs, String schedule) {
+        this.schedule = schedule;
         this.operator = operator;
         this.shapeArgs = shapeArgs;
         this.instance = instance;
@@ -50,11 +55,32 @@ public final class PreparedKernel implements AutoCloseable {
      * arguments). An unknown operator or a bad shape is a {@link dev.tessera.TesseraUserError}.
      */
     public static PreparedKernel prepare(String operatorName, String shape) {
+        return prepare(operatorName, shape, null, msg -> {});
+    }
+
+    /**
+     * {@link #prepare(String, String)} under the fastest record of {@code tuningRecords} for this
+     * workload on the host (or a compatible CPU, with a warning), else the default schedule, as
+     * {@code tessera bench} chooses ({@link ApplyBest}); {@code tuningRecords} null means the
+     * default schedule. {@link #schedule()} says which ran.
+     */
+    public static PreparedKernel prepare(String operatorName, String shape, List<TuningRecord> tuningRecords, Consumer<String> warnings) {
         Operator op = Operators.get(operatorName);
         long[] shapeArgs = op.parseShape(shape);
         OperatorInstance inst = op.build(shapeArgs);
-        Schedule s = Schedule.create(inst.outputs());
-        op.applyDefaultSchedule(s);
+        Schedule s;
+        String which;
+        if (tuningRecords == null) {
+            s = Schedule.create(inst.outputs());
+            op.applyDefaultSchedule(s);
+            which = "default schedule";
+        } else {
+            ApplyBest.Choice choice = ApplyBest.choose(op, inst, inst.outputs().get(0).dtype(), Target.host(), tuningRecords, warnings);
+            s = choice.schedule();
+            which = choice.record() == null ? "default schedule (no tuning record)"
+                    : "tuned schedule (" + choice.record().provenance().strategy() + " seed " + choice.record().provenance().seed()
+                            + " trial " + choice.record().provenance().trial() + (choice.source() == ApplyBest.Source.EXACT_TARGET ? "" : ", a compatible CPU's") + ")";
+        }
         long t0 = System.nanoTime();
         CompiledKernel kernel = Kernels.compile(s, op.name(), Target.host());
         double compileMs = (System.nanoTime() - t0) / 1e6;
@@ -62,13 +88,16 @@ public final class PreparedKernel implements AutoCloseable {
         KernelArguments arguments = KernelArguments.seeded(inst.inputs(), inst.outputs());
         Map<Tensor, TensorValue> inputs = arguments.inputValues();
         List<HostBuffer> args = arguments.buffers();
-        return new PreparedKernel(op, shapeArgs, inst, kernel, inputs, args, compileMs);
+        return new PreparedKernel(op, shapeArgs, inst, kernel, inputs, args, compileMs, which);
     }
 
     /** One run of the kernel on the prepared buffers. */
     public void call() { kernel.call(args); }
 
     public Operator operator() { return operator; }
+
+    /** Which schedule was compiled: the default, or a tuning record (strategy, seed, trial). */
+    public String schedule() { return schedule; }
     public long[] shapeArgs() { return shapeArgs.clone(); }
 
     /** Floating-point operations of one call, as the operator counts them. */

@@ -54,4 +54,41 @@ class HarnessSmokeTest {
         assertTrue(md.contains("| missing-op | 4,8 | not available: unknown operator 'no_such_operator'"), md);
         assertTrue(md.contains("not measured (--no-peak)"), md);
     }
+
+    /**
+     * bench/compare measures what tessera bench would run: the best tuning record of the logs for the
+     * workload on this CPU (the note names it), else the default schedule; --schedule default skips
+     * the logs.
+     */
+    @Test void scheduleBestMeasuresTheTuningLogsBestRecordAndSaysWhich(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("mm.jsonl");
+        dev.tessera.autotune.TuningTask task = dev.tessera.autotune.TuningTask.operator("matmul", java.util.Map.of(), new long[] {8, 24, 5}, "f32");
+        try (dev.tessera.autotune.Measurer m = new dev.tessera.autotune.InProcessMeasurer(new dev.tessera.autotune.Measurer.Options(0, 1, 60_000))) {
+            dev.tessera.autotune.Tuner.run(task, log, dev.tessera.autotune.Tuner.Options.of("random", 3, 7), m, null,
+                    new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        }
+        Path table = dir.resolve("tiny.json");
+        Files.writeString(table, """
+                {"workloads": [
+                  {"id": "gemm-tiny", "kind": "gemm", "operator": "matmul", "shape": "8,24,5"},
+                  {"id": "softmax-tiny", "kind": "softmax", "operator": "softmax", "shape": "3,16", "bound": "memory"}
+                ]}""");
+        String[] common = {"--workloads", table.toString(), "--no-peers", "--no-peak", "--warmup", "0", "--repeats", "1", "--min-batch-ms", "0", "--machine", "smoke"};
+        for (String schedule : new String[] {"best", "default"}) {
+            Path out = dir.resolve(schedule);
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(common));
+            args.addAll(java.util.List.of("--schedule", schedule, "--logs", log.toString(), "--out", out.toString()));
+            assertEquals(0, Compare.run(args.toArray(String[]::new)));
+            JsonNode figures = new ObjectMapper().readTree(out.resolve("smoke.json").toFile()).get("figures");
+            String gemm = figures.get(0).get("note").asText(), softmax = figures.get(1).get("note").asText();
+            if (schedule.equals("best")) {
+                assertTrue(gemm.startsWith("matmul, tuned schedule (random seed 7 trial "), gemm);
+                assertTrue(softmax.startsWith("softmax, default schedule (no tuning record)"), softmax);
+            } else {
+                assertTrue(gemm.startsWith("matmul, default schedule, LLVM JIT"), gemm);
+            }
+            assertEquals("ok", figures.get(0).get("status").asText());
+        }
+        assertEquals(2, Compare.run("--no-peers", "--no-peak", "--schedule", "fastest", "--out", dir.resolve("x").toString()));
+    }
 }

@@ -8,13 +8,10 @@ import dev.tessera.ir.DType;
 import dev.tessera.ops.Operator;
 import dev.tessera.ops.OperatorInstance;
 import dev.tessera.target.Target;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /** {@code --schedule best}: the tuning logs of a file or folder (by default this Tessera's tuning-logs/), applied by {@link ApplyBest}. */
 final class TuningLogsLookup {
@@ -34,18 +31,6 @@ final class TuningLogsLookup {
         Path where = logs != null ? logs : defaultFolder();
         if (where == null || (logs == null && !Files.isDirectory(where))) return List.of();
         if (!Files.exists(where)) throw new TesseraUserError("--logs " + where + ": no such file or folder");
-        List<Path> files = new ArrayList<>();
-        if (Files.isDirectory(where)) {
-            try (Stream<Path> s = Files.list(where)) {
-                s.filter(p -> p.getFileName().toString().endsWith(".jsonl")).sorted().forEach(files::add);
-            } catch (IOException e) {
-                throw new TesseraUserError("cannot list tuning logs in " + where + ": " + e.getMessage());
-            }
-        } else {
-            files.add(where);
-        }
-        List<TuningRecord> all = new ArrayList<>();
-        for (Path f : files) all.addAll(TuningLog.readReporting(f, warnings));
-        return all;
+        return TuningLog.readFileOrFolder(where, warnings);
     }
 }

@@ -3,8 +3,9 @@
  *
  * Generated kernels call tessera_parallel_for(fn, closure, min, extent), exactly as they call the
  * JVM's upcall when JIT-compiled. This file implements it with one long-lived pthread pool (no
- * thread creation per call): a call splits [min, min + extent) into at most one static chunk per
- * thread (the workers plus the calling thread), runs fn(begin, end, closure) on each and waits.
+ * thread creation per call): a call cuts [min, min + extent) into up to CHUNKS_PER_THREAD chunks per
+ * thread (the workers plus the calling thread), which the threads claim one at a time and run as
+ * fn(begin, end, closure), and waits for them all.
  * A parallel loop met inside a chunk (nested parallelism) runs its whole range inline.
  *
  * The pool size is TESSERA_NUM_THREADS, else the number of online CPUs, read when the first parallel
@@ -39,6 +40,8 @@ static int64_t remaining;
 static tessera_chunk_fn job_fn;
 static void *job_closure;
 static int64_t job_min, job_extent, job_chunks;
+
+#define CHUNKS_PER_THREAD 8
 
 static int default_threads(void) {
     const char *s = getenv("TESSERA_NUM_THREADS");
@@ -143,8 +146,11 @@ TESSERA_WEAK void tessera_parallel_for(tessera_chunk_fn fn, void *closure, int64
     }
     pthread_mutex_lock(&call_lock);
     if (!pool_started) start_pool(default_threads());
-    int64_t chunks = worker_count + 1 < extent ? worker_count + 1 : extent;
-    if (chunks <= 1 || chunks > 0xffffffffLL) {
+    /* Up to CHUNKS_PER_THREAD chunks per thread, claimed one at a time by whichever thread is free:
+       a thread slowed by another process on its core, or chunks of unequal cost, delay no one. */
+    int64_t chunks = (int64_t) (worker_count + 1) * CHUNKS_PER_THREAD;
+    if (chunks > extent) chunks = extent;
+    if (worker_count == 0 || chunks <= 1 || chunks > 0xffffffffLL) {
         pthread_mutex_unlock(&call_lock);
         in_parallel = 1;
         fn(min, min + extent, closure);

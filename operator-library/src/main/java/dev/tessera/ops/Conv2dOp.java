@@ -81,7 +81,7 @@ public final class Conv2dOp implements Operator {
      * vectorizing the output row alone used at most 7 or 14 lanes. Panels and channel parts are the
      * parallel loop.
      */
-    @Override public void applyDefaultSchedule(Schedule s) { schedule(s, Map.of()); }
+    @Override public void applyDefaultSchedule(Schedule s) { schedule(s, null, Map.of()); }
 
     /**
      * {@code tile_rows}: output channels per register tile; {@code tile_vectors}: pixels per tile in
@@ -113,7 +113,8 @@ public final class Conv2dOp implements Operator {
         return List.copyOf(rows);
     }
 
-    @Override public void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) { schedule(s, config); }
+    /** The configuration is checked against the knobs of {@code shapeArgs}; the schedule applies to any shape (partial panels and tiles are guarded). */
+    @Override public void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) { schedule(s, knobs(shapeArgs), config); }
 
     /**
      * The register tile, panel height and channel split for a shape: tiles of 16 to 24 accumulators
@@ -154,7 +155,8 @@ public final class Conv2dOp implements Operator {
         }
     }
 
-    private void schedule(Schedule s, Map<String, Long> config) {
+    /** {@code knobs}: the knob space the configuration is taken from; null for the one of the stage's own shape. */
+    private void schedule(Schedule s, List<Knob> knobs, Map<String, Long> config) {
         Stage conv = s.stage("conv2d");
         long f = constant(conv.op().axes().get(1).extent()), oh = constant(conv.op().axes().get(2).extent()),
                 ow = constant(conv.op().axes().get(3).extent());
@@ -163,7 +165,7 @@ public final class Conv2dOp implements Operator {
         long lanes = Vectors.lanes(conv);
         Expr batch = conv.op().axes().get(0).extent();
         long n = batch instanceof dev.tessera.ir.IntImm i ? i.value() : 1;
-        List<Knob> knobs = knobs(Layout.choose(n, f, oh, ow, k, lanes), oh);
+        if (knobs == null) knobs = knobs(Layout.choose(n, f, oh, ow, k, lanes), oh);
         Map<String, Long> kn = Knob.resolve(name(), knobs, config);
         long rows = kn.get("tile_rows"), width = kn.get("tile_vectors") * lanes, panelRows = kn.get("panel_rows"), parts = kn.get("channel_parts");
 

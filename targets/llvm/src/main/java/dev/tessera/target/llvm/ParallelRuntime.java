@@ -16,8 +16,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 /**
  * The CPU thread pool behind {@code parallel} loops: one long-lived pool of daemon workers shared by
  * every kernel, reached from native code through the upcall {@code tessera_parallel_for(fn, closure,
- * min, extent)}. A call splits the range into at most one static chunk per thread (the workers plus
- * the calling thread), runs {@code fn(begin, end, closure)} on each and waits. A parallel loop met
+ * min, extent)}. A call cuts the range into up to {@link #CHUNKS_PER_THREAD} chunks per thread
+ * (the workers plus the calling thread), which the threads claim one at a time and run as
+ * {@code fn(begin, end, closure)}, and waits for them all. A parallel loop met
  * inside a chunk (nested parallelism) runs its whole range inline on that thread.
  *
  * <p>The size is the system property {@code tessera.threads}, else the environment variable
@@ -116,33 +117,16 @@ public final class ParallelRuntime {
         try {
             if (extent <= 0) return;
             Pool p = pool();
-            int chunks = (int) Math.min(p.size, extent);
-            if (IN_PARALLEL.get() || chunks <= 1) {
+            if (IN_PARALLEL.get() || p.size <= 1 || extent <= 1) {
                 runChunk(fn, min, min + extent, closure, sink);
                 return;
             }
-            CountDownLatch done = new CountDownLatch(chunks - 1);
-            long base = extent / chunks, rest = extent % chunks;
-            long begin = min;
-            long firstEnd = 0;
-            for (int c = 0; c < chunks; c++) {
-                long end = begin + base + (c < rest ? 1 : 0);
-                if (c == 0) firstEnd = end;
-                else {
-                    long b = begin, e = end;
-                    p.submit(() -> {
-                        try {
-                            runChunk(fn, b, e, closure, sink);
-                        } finally {
-                            done.countDown();
-                        }
-                    });
-                }
-                begin = end;
-            }
+            Job job = new Job(fn, closure, min, extent, (int) Math.min(extent, (long) CHUNKS_PER_THREAD * p.size), sink);
+            // Helpers only: the calling thread claims chunks too, so a late worker delays nothing.
+            for (int w = 0; w < Math.min(p.size - 1, job.chunks - 1); w++) p.submit(job::runChunks);
             IN_PARALLEL.set(true);
             try {
-                runChunk(fn, min, firstEnd, closure, sink);
+                job.runChunks();
             } finally {
                 IN_PARALLEL.set(false);
             }
@@ -150,7 +134,7 @@ public final class ParallelRuntime {
             boolean interrupted = false;
             while (true) {
                 try {
-                    done.await();
+                    job.done.await();
                     break;
                 } catch (InterruptedException e) {
                     interrupted = true;
@@ -159,6 +143,47 @@ public final class ParallelRuntime {
             if (interrupted) Thread.currentThread().interrupt();
         } catch (Throwable t) {
             record(sink, t);
+        }
+    }
+
+    /**
+     * Chunks per thread of a parallel loop: more chunks than threads, claimed one at a time by
+     * whichever thread is free, keep the threads busy when one of them is slowed (another process on
+     * its core, a late wake-up) or the iterations differ in cost.
+     */
+    static final int CHUNKS_PER_THREAD = 8;
+
+    /** One parallel loop: its range cut into {@code chunks} nearly equal chunks, claimed in order. */
+    private static final class Job {
+        final MemorySegment fn, closure;
+        final long min, extent;
+        final int chunks;
+        final List<Throwable> sink;
+        final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        final CountDownLatch done;
+
+        Job(MemorySegment fn, MemorySegment closure, long min, long extent, int chunks, List<Throwable> sink) {
+            this.fn = fn;
+            this.closure = closure;
+            this.min = min;
+            this.extent = extent;
+            this.chunks = chunks;
+            this.sink = sink;
+            this.done = new CountDownLatch(chunks);
+        }
+
+        /** Claims and runs chunks until none is left. */
+        void runChunks() {
+            long base = extent / chunks, rest = extent % chunks;
+            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                long begin = min + c * base + Math.min(c, rest);
+                long end = begin + base + (c < rest ? 1 : 0);
+                try {
+                    runChunk(fn, begin, end, closure, sink);
+                } finally {
+                    done.countDown();
+                }
+            }
         }
     }
 
