@@ -177,9 +177,9 @@ final class DataflowRewrites {
                     + "that is constant across calls (a weight), one of " + inputNames);
         List<Stage> readers = new ArrayList<>();
         for (Stage s : schedule.stages()) if (s.inputs().contains(tensor)) readers.add(s);
-        if (readers.isEmpty())
-            throw new TesseraUserError(where + ": no stage reads " + step.tensor() + (schedule.nameTaken(step.tensor() + ".packed")
-                    ? " any more: it is already prepacked as " + step.tensor() + ".packed" : ""));
+        for (Stage r : readers)
+            if (r.isPrepacked()) throw new TesseraUserError(where + ": " + step.tensor() + " is already prepacked as " + r.name() + "; a constant is packed once");
+        if (readers.isEmpty()) throw new TesseraUserError(where + ": no stage reads " + step.tensor());
         List<String> dims = Te.defaultAxisNames(tensor.rank());
         Map<String, Long> factors = new java.util.LinkedHashMap<>();
         for (Step.LayoutSplit sp : step.splits()) {
