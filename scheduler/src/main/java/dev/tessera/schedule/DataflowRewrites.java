@@ -185,7 +185,7 @@ final class DataflowRewrites {
         for (Step.LayoutSplit sp : step.splits()) {
             if (!dims.contains(sp.dim()))
                 throw new TesseraUserError(where + ": " + step.tensor() + " has no dimension '" + sp.dim() + "'; its dimensions: " + dims);
-            if (sp.factor() < 2) throw new TesseraUserError(where + ": split factors must be at least 2, got " + sp.factor() + " for " + sp.dim());
+            if (sp.factor() < 1) throw new TesseraUserError(where + ": split factors must be at least 1, got " + sp.factor() + " for " + sp.dim());
             if (factors.put(sp.dim(), sp.factor()) != null) throw new TesseraUserError(where + ": dimension " + sp.dim() + " is split twice");
         }
         List<String> outers = new ArrayList<>(), plain = new ArrayList<>(), inners = new ArrayList<>();

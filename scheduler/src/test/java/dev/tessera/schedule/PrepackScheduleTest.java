@@ -52,7 +52,7 @@ class PrepackScheduleTest {
     @Test void misuseNamesWhatIsWrongAndWhatIsLegal() {
         fails(() -> s.prepackPanels(acc, 1, 16), "prepack(acc", "acc is computed by the kernel on every call", "a kernel input", "[A, B]");
         fails(() -> s.prepack(b, List.of(new Step.LayoutSplit("i2", 16)), List.of()), "B has no dimension 'i2'", "[i0, i1]");
-        fails(() -> s.prepack(b, List.of(new Step.LayoutSplit("i1", 1)), List.of()), "split factors must be at least 2");
+        fails(() -> s.prepack(b, List.of(new Step.LayoutSplit("i1", 0)), List.of()), "split factors must be at least 1");
         fails(() -> s.prepack(b, List.of(new Step.LayoutSplit("i1", 16)), List.of("i0", "i1")), "the order must name each packed dimension once",
                 "[i1.outer, i0, i1.inner]");
         Stage packed = s.prepackPanels(b, 1, 16);
