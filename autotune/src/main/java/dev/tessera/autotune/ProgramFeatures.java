@@ -66,6 +66,7 @@ final class ProgramFeatures {
                 case Step.ComputeInline i -> f[7]++;
                 case Step.CacheWrite w -> f[8]++;
                 case Step.CacheRead r -> f[9]++;
+                case Step.Prepack p -> f[9]++; // a packed layout, like a packed panel (counted with cache_read: the cost model has no slot of its own for it)
                 case Step.Rfactor r -> f[10]++;
                 case Step.Prefetch p -> f[11]++;
                 case Step.ComputeRoot r -> {}

@@ -72,11 +72,14 @@ final class BenchCommand implements Runnable {
             o.put("checked_points", r.checkedPoints());
             o.put("compile_ms", r.compileMs());
             if (!Double.isNaN(jitMs)) o.put("jit_ms", jitMs);
+            if (!r.prepacked().isEmpty()) r.prepacked().forEach(o.putArray("prepacked")::add);
             System.out.println(o.toString());
         } else {
             System.out.printf("%s %s %s on %s, schedule %s%n", op.describe(), Arrays.toString(shape), dtype,
                     device.isGpu() ? device.cpu() + " (" + device.kind() + ", device time)" : device.cpu() + " (" + ParallelRuntime.threads() + " threads)",
                     options.scheduleMode(defaultMode));
+            if (!r.prepacked().isEmpty())
+                System.out.printf("  prepacked: %s packed once ahead of the timed calls (the packing is not in the times)%n", String.join(", ", r.prepacked()));
             System.out.printf("  median %.3f ms   (min %.3f, max %.3f over %d runs)%n", r.medianMs(), r.minMs(), r.maxMs(), r.repeats());
             if (flops > 0) System.out.printf("  %.1f GFLOP/s%n", gflops);
             System.out.printf("  %.1f GB/s%n", gbps);

@@ -18,7 +18,8 @@ import java.util.Random;
 /** Compiles an operator instance under a schedule, times it, and checks it against the reference interpreter. */
 final class KernelRunner {
     /** Timings in milliseconds; the error is the largest absolute difference from the reference over the checked points. */
-    record Result(double compileMs, double medianMs, double minMs, double maxMs, double maxAbsError, long checkedPoints, int repeats) {}
+    record Result(double compileMs, double medianMs, double minMs, double maxMs, double maxAbsError, long checkedPoints, int repeats,
+                  List<String> prepacked) {}
 
     /** Points per output checked against the reference; outputs up to this size are checked completely. */
     static final int CHECKED_POINTS = 2048;
@@ -42,8 +43,24 @@ final class KernelRunner {
         KernelArguments arguments = KernelArguments.seeded(inst.inputs(), inst.outputs());
         Map<Tensor, TensorValue> inputs = arguments.inputValues();
         List<HostBuffer> args = arguments.buffers();
+        List<String> constants = kernel.hasPrepackedStages() ? kernel.constantNames() : List.of();
+        dev.tessera.target.PrepackedKernel prepacked = null;
         try {
-            double[] times = kernel.time(args, warmup, repeats); // leaves the outputs the check reads
+            double[] times;
+            if (constants.isEmpty()) {
+                times = kernel.time(args, warmup, repeats); // leaves the outputs the check reads
+            } else {
+                // Constant inputs (weights) are packed once, ahead of the timed calls, as a caller that prepacks would.
+                Map<String, HostBuffer> byName = new java.util.LinkedHashMap<>();
+                List<HostBuffer> rest = new java.util.ArrayList<>();
+                List<String> names = kernel.signature().argumentNames();
+                for (int i = 0; i < args.size(); i++) {
+                    if (constants.contains(names.get(i))) byName.put(names.get(i), args.get(i));
+                    else rest.add(args.get(i));
+                }
+                prepacked = kernel.prepack(byName);
+                times = prepacked.time(rest, warmup, repeats);
+            }
             Arrays.sort(times);
             double median = repeats % 2 == 1 ? times[repeats / 2] : (times[repeats / 2 - 1] + times[repeats / 2]) / 2;
 
@@ -64,8 +81,9 @@ final class KernelRunner {
                     checked++;
                 }
             }
-            return new Result(compileMs, median, times[0], times[repeats - 1], maxErr, checked, repeats);
+            return new Result(compileMs, median, times[0], times[repeats - 1], maxErr, checked, repeats, constants);
         } finally {
+            if (prepacked != null) prepacked.close();
             arguments.close();
         }
     }

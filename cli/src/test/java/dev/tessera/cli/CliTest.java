@@ -49,6 +49,13 @@ class CliTest {
         assertEquals(48 * 40, j.get("checked_points").asInt(), "small outputs are checked completely");
     }
 
+    @Test void benchWithAPrepackKnobTimesCallsWithTheWeightsPackedOnceAhead() {
+        Run r = tessera("bench", "dense", "--shape", "16,40,9", "--knob", "prepack_b=1", "--repeats", "3", "--jit-repeats", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("prepacked: B packed once ahead of the timed calls (the packing is not in the times)"), r.out());
+        assertTrue(r.out().contains("max abs error vs reference"), r.out());
+    }
+
     @Test void benchTextForAMemoryBoundOperator() {
         Run r = tessera("bench", "softmax", "--shape", "33,70", "--repeats", "3");
         assertEquals(0, r.exit(), r.err());

@@ -18,7 +18,13 @@ import dev.tessera.lower.passes.StorageFlattening;
 import dev.tessera.lower.passes.UnrollLoops;
 import dev.tessera.lower.passes.VectorizeLoops;
 import dev.tessera.schedule.LoopKind;
+import dev.tessera.TesseraUserError;
+import dev.tessera.dsl.Tensor;
 import dev.tessera.schedule.Schedule;
+import dev.tessera.schedule.Stage;
+import dev.tessera.schedule.Step;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiConsumer;
@@ -50,6 +56,9 @@ public final class Lower {
      * into host steps and kernels, with barriers inserted.
      */
     public static DeviceProgram lowerForGpu(Schedule schedule, String name, BiConsumer<String, Stmt> dump) {
+        for (Stage p : schedule.prepackedStages())
+            throw new TesseraUserError("prepack(" + p.inputs().get(0).name() + "): prepacking is a CPU schedule primitive; GPU kernels "
+                    + "do not take prepacked buffers (yet): remove the prepack step from this GPU schedule");
         LoweredFunc f = lower(schedule, name, true, dump);
         DeviceProgram split = SplitHostDevice.apply(f, schedule);
         List<GpuKernel> kernels = new ArrayList<>();
@@ -77,8 +86,79 @@ public final class Lower {
         };
     }
 
+    /**
+     * Lowers a schedule with prepacked stages for callers that pack once and call many times: one
+     * pack function per prepacked stage, lowered from a schedule of that stage alone (its own loop
+     * steps replayed, the packed tensor its output, so it covers the whole tensor), and the kernel,
+     * lowered with the prepacked stages as input buffers. {@link #lower} keeps giving the whole
+     * kernel, which packs on every call.
+     */
+    public static PrepackedProgram lowerPrepacked(Schedule schedule, String name) {
+        return lowerPrepacked(schedule, name, (pass, body) -> {});
+    }
+
+    public static PrepackedProgram lowerPrepacked(Schedule schedule, String name, BiConsumer<String, Stmt> dump) {
+        List<Stage> prepacked = schedule.prepackedStages();
+        if (prepacked.isEmpty())
+            throw new TesseraUserError("kernel " + name + " has no prepacked stage; a schedule declares one with prepack(tensor, layout)");
+        List<LoweredFunc> packs = new ArrayList<>();
+        Set<Tensor> constants = new LinkedHashSet<>();
+        List<Tensor> inputs = new ArrayList<>();
+        for (Stage p : prepacked) {
+            constants.addAll(p.inputs());
+            inputs.add(p.op().outputs().get(0));
+            packs.add(lower(packSchedule(schedule, p), packFunctionName(name, p), false, Set.of(), null, dump));
+        }
+        List<Tensor> kernelInputs = new ArrayList<>(schedule.inputs().stream().filter(t -> !constants.contains(t)).toList());
+        kernelInputs.addAll(inputs);
+        LoweredFunc kernel = lower(schedule, name, false, Set.copyOf(prepacked), kernelInputs, dump);
+        return new PrepackedProgram(packs, kernel);
+    }
+
+    /** The name of the function computing a prepacked stage: {@code <kernel>_pack_<tensor>}. */
+    public static String packFunctionName(String kernel, Stage prepacked) {
+        return kernel + "_pack_" + prepacked.inputs().get(0).name().replaceAll("[^A-Za-z0-9_]", "_");
+    }
+
+    /** The schedule of a prepacked stage alone, as the output of its own function: the stage's loop steps replayed. */
+    private static Schedule packSchedule(Schedule schedule, Stage prepacked) {
+        List<Step> steps = schedule.trace().stream().filter(s -> s.stage().equals(prepacked.name()) && isLoopStep(s)).toList();
+        return Schedule.replay(prepacked.op().outputs(), steps);
+    }
+
+    /** Whether a step schedules the loops of its stage (and so belongs to a prepacked stage's own function). */
+    private static boolean isLoopStep(Step step) {
+        return switch (step) {
+            case Step.Split s -> true;
+            case Step.Fuse f -> true;
+            case Step.Reorder r -> true;
+            case Step.Tile t -> true;
+            case Step.Vectorize v -> true;
+            case Step.Unroll u -> true;
+            case Step.Parallel p -> true;
+            case Step.ComputeRoot c -> true;
+            case Step.Prefetch p -> true;
+            case Step.ComputeAt c -> false;
+            case Step.ComputeInline c -> false;
+            case Step.Rfactor r -> false;
+            case Step.CacheRead c -> false; // names the tensor it copies: a copy of the packed stage is the kernel's
+            case Step.CacheWrite c -> false;
+            case Step.Prepack p -> false;
+            case Step.Specialize s -> false;
+            case Step.StorageAlign a -> false;
+            case Step.Bind b -> false;
+            case Step.GpuTile g -> false;
+            case Step.SetScope s -> false;
+        };
+    }
+
     private static LoweredFunc lower(Schedule schedule, String name, boolean gpu, BiConsumer<String, Stmt> dump) {
-        ScheduleToLoops.Result loops = ScheduleToLoops.apply(schedule);
+        return lower(schedule, name, gpu, Set.of(), null, dump);
+    }
+
+    /** The pipeline; {@code given} stages are input buffers (among {@code inputs}, or null for the schedule's inputs). */
+    private static LoweredFunc lower(Schedule schedule, String name, boolean gpu, Set<Stage> given, List<Tensor> inputs, BiConsumer<String, Stmt> dump) {
+        ScheduleToLoops.Result loops = ScheduleToLoops.apply(schedule, given);
         Stmt s = loops.body();
         dump.accept("schedule_to_loops", s);
         s = BoundsInference.apply(s, schedule, loops.regions());
@@ -89,7 +169,7 @@ public final class Lower {
             s = Specialize.apply(s, schedule);
             dump.accept("specialize", s);
         }
-        LoweredFunc f = StorageFlattening.apply(s, schedule, name);
+        LoweredFunc f = StorageFlattening.apply(s, schedule, name, inputs == null ? schedule.inputs() : inputs);
         s = f.body();
         dump.accept("storage_flattening", s);
         s = Simplify.apply(s);

@@ -88,7 +88,10 @@ public final class Conv2dOp implements Operator {
      * vectors; {@code panel_rows}: output rows per packed panel (0: chosen by shape);
      * {@code channel_parts}: the output channels split into this many parallel parts (0: chosen by
      * shape); {@code pad_placement}: 0 pads the input in its own pass at root, 1 inlines the padding
-     * select into the packing.
+     * select into the packing; {@code prepack_weight}: 1 declares the weights constant across calls
+     * and packs them once, ahead of calls, into panels of {@code tile_rows} output channels
+     * ([F/tile_rows, C, KH, KW, tile_rows]), so the weights a register tile broadcasts at each
+     * reduction step are contiguous (off by default).
      */
     @Override public List<Knob> knobs(long[] shapeArgs) {
         ConvShape c = ConvShape.of(shapeArgs);
@@ -103,7 +106,8 @@ public final class Conv2dOp implements Operator {
                 new Knob("tile_vectors", List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L), d.tileVectors()),
                 new Knob("panel_rows", panelRowChoices(oh, d.panelRows()), d.panelRows()),
                 new Knob("channel_parts", List.of(1L, 2L, 4L, 8L), d.channelParts()),
-                new Knob("pad_placement", List.of(0L, 1L), 0));
+                new Knob("pad_placement", List.of(0L, 1L), 0),
+                new Knob("prepack_weight", List.of(0L, 1L), 0));
     }
 
     private static List<Long> panelRowChoices(long oh, long chosen) {
@@ -190,6 +194,11 @@ public final class Conv2dOp implements Operator {
 
         cols.computeAt(conv, parallel);
         cols.vectorize(cols.split("x", lanes).inner());
+
+        if (kn.get("prepack_weight") == 1) {
+            Tensor weight = s.inputs().stream().filter(t -> t.name().equals("weight")).findFirst().orElseThrow();
+            s.prepackPanels(weight, 0, rows).parallel("i0.outer");
+        }
 
         gemm.computeAt(conv, tile.outer());
         Stage.Parts gp = gemm.split("p", lanes, dev.tessera.schedule.TailStrategy.ROUND_UP);

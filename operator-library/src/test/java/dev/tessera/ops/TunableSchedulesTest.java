@@ -106,7 +106,7 @@ class TunableSchedulesTest {
         long[] args = {8, 8, 8};
         Schedule s = Schedule.create(op.build(args).outputs());
         String unknown = assertThrows(TesseraUserError.class, () -> op.applyTunedSchedule(s, args, Map.of("tile_cols", 2L))).getMessage();
-        assertEquals("matmul has no schedule knob 'tile_cols'; its knobs: [tile_rows, tile_vectors, panel_order, unroll_k, pack_b]", unknown);
+        assertEquals("matmul has no schedule knob 'tile_cols'; its knobs: [tile_rows, tile_vectors, panel_order, unroll_k, pack_b, prepack_b]", unknown);
         String value = assertThrows(TesseraUserError.class, () -> op.applyTunedSchedule(s, args, Map.of("tile_rows", 5L))).getMessage();
         assertEquals("knob tile_rows = 5 is not one of its choices [1, 2, 4, 6, 8]", value);
     }

@@ -19,7 +19,7 @@ import java.util.Map;
 
 /**
  * The primitives that change the dataflow graph rather than one stage's loops: {@code rfactor},
- * {@code cache_read} and {@code cache_write}. Each makes a new compute stage and rewrites the
+ * {@code cache_read}, {@code cache_write} and {@code prepack}. Each makes a new compute stage and rewrites the
  * definitions of existing stages to read it; the operator's own compute ops stay untouched.
  */
 final class DataflowRewrites {
@@ -115,6 +115,7 @@ final class DataflowRewrites {
 
     static Stage cacheWrite(Schedule schedule, Stage st, Step.CacheWrite step) {
         String where = "cache_write(" + st.name() + ")";
+        st.checkNotPrepacked(where);
         if (st.attachment() instanceof Attachment.Inline)
             throw new TesseraUserError(where + ": " + st.name() + " is inlined and stores nothing; compute it at root or at a loop first");
         if (st.hasLoopSchedule())
@@ -145,6 +146,9 @@ final class DataflowRewrites {
             if (!s.inputs().contains(tensor))
                 throw new TesseraUserError(where + ": stage " + r + " does not read " + step.tensor() + "; stages that read it: " + direct);
             if (readers.contains(s)) throw new TesseraUserError(where + ": reader " + r + " is named twice");
+            if (s.isPrepacked())
+                throw new TesseraUserError(where + ": " + r + " is prepacked and reads the constant inputs themselves (it runs once ahead of calls, "
+                        + "so a copy of its input would be made on every call for nothing); name other readers " + direct);
             readers.add(s);
         }
         String name = tensor.name() + ".cache";
@@ -156,6 +160,96 @@ final class DataflowRewrites {
         Stage made = schedule.insertBefore(first, (ComputeOp) cache.op(), where);
         for (Stage r : readers) r.rewriteReads(b -> redirect(b, tensor, cache));
         return made;
+    }
+
+    /**
+     * Makes the packed copy {@code <tensor>.packed} of a constant input in the layout the step
+     * describes and redirects every reader to it: a read {@code T[.., x, ..]} of a dimension split by
+     * f becomes {@code P[.., x / f, .., x % f, ..]}, the packed dimensions in the step's order.
+     */
+    static Stage prepack(Schedule schedule, Step.Prepack step) {
+        String where = "prepack(" + step.tensor() + ", splits=" + step.splits().stream().map(x -> x.dim() + " by " + x.factor()).toList()
+                + (step.order().isEmpty() ? "" : ", order=" + step.order()) + ")";
+        Tensor tensor = schedule.tensorNamed(step.tensor(), where);
+        List<String> inputNames = schedule.inputs().stream().map(Tensor::name).toList();
+        if (!schedule.inputs().contains(tensor))
+            throw new TesseraUserError(where + ": " + step.tensor() + " is computed by the kernel on every call; prepack packs a kernel input "
+                    + "that is constant across calls (a weight), one of " + inputNames);
+        List<Stage> readers = new ArrayList<>();
+        for (Stage s : schedule.stages()) if (s.inputs().contains(tensor)) readers.add(s);
+        for (Stage r : readers)
+            if (r.isPrepacked()) throw new TesseraUserError(where + ": " + step.tensor() + " is already prepacked as " + r.name() + "; a constant is packed once");
+        if (readers.isEmpty()) throw new TesseraUserError(where + ": no stage reads " + step.tensor());
+        List<String> dims = Te.defaultAxisNames(tensor.rank());
+        Map<String, Long> factors = new java.util.LinkedHashMap<>();
+        for (Step.LayoutSplit sp : step.splits()) {
+            if (!dims.contains(sp.dim()))
+                throw new TesseraUserError(where + ": " + step.tensor() + " has no dimension '" + sp.dim() + "'; its dimensions: " + dims);
+            if (sp.factor() < 1) throw new TesseraUserError(where + ": split factors must be at least 1, got " + sp.factor() + " for " + sp.dim());
+            if (factors.put(sp.dim(), sp.factor()) != null) throw new TesseraUserError(where + ": dimension " + sp.dim() + " is split twice");
+        }
+        List<String> outers = new ArrayList<>(), plain = new ArrayList<>(), inners = new ArrayList<>();
+        for (String d : dims) {
+            if (factors.containsKey(d)) {
+                outers.add(d + ".outer");
+                inners.add(d + ".inner");
+            } else {
+                plain.add(d);
+            }
+        }
+        List<String> layoutDims = new ArrayList<>(outers);
+        layoutDims.addAll(plain);
+        layoutDims.addAll(inners);
+        List<String> order = step.order().isEmpty() ? layoutDims : step.order();
+        if (order.size() != layoutDims.size() || !new java.util.HashSet<>(order).equals(new java.util.HashSet<>(layoutDims)))
+            throw new TesseraUserError(where + ": the order must name each packed dimension once; they are " + layoutDims + " (in any order)");
+        List<Expr> shape = new ArrayList<>();
+        for (String d : order) {
+            String base = baseDim(d);
+            Expr extent = tensor.shape().get(dims.indexOf(base));
+            shape.add(d.endsWith(".outer") ? ceilDiv(extent, factors.get(base)) : d.endsWith(".inner") ? Te.c(factors.get(base)) : extent);
+        }
+        String name = tensor.name() + ".packed";
+        Tensor packed = Te.compute(name, shape, order, v -> {
+            Expr[] index = new Expr[dims.size()];
+            Expr inside = null;
+            for (int d = 0; d < dims.size(); d++) {
+                String dim = dims.get(d);
+                Long f = factors.get(dim);
+                if (f == null) {
+                    index[d] = v.get(order.indexOf(dim));
+                    continue;
+                }
+                index[d] = Te.add(Te.mul(v.get(order.indexOf(dim + ".outer")), Te.c(f)), v.get(order.indexOf(dim + ".inner")));
+                Long extent = Exprs.constInt(tensor.shape().get(d));
+                if (extent == null || extent % f != 0) {
+                    Expr lt = Te.lt(index[d], tensor.shape().get(d));
+                    inside = inside == null ? lt : Te.and(inside, lt);
+                }
+            }
+            Expr read = tensor.at(index);
+            return inside == null ? read : Te.select(inside, read, 0.0);
+        });
+        Stage made = schedule.insertBefore(readers.get(0), (ComputeOp) packed.op(), where);
+        made.markPrepacked();
+        for (Stage r : readers) r.rewriteReads(b -> new ExprMutator() {
+            @Override public Expr mutate(Expr x) {
+                Expr m = mutateChildren(x);
+                if (!(m instanceof TensorRead tr && tr.tensor() == tensor)) return m;
+                List<Expr> idx = new ArrayList<>();
+                for (String d : order) {
+                    Expr original = tr.indices().get(dims.indexOf(baseDim(d)));
+                    Long f = factors.get(baseDim(d));
+                    idx.add(d.endsWith(".outer") ? Te.div(original, Te.c(f)) : d.endsWith(".inner") ? Te.mod(original, Te.c(f)) : original);
+                }
+                return new TensorRead(packed, idx);
+            }
+        }.mutate(b));
+        return made;
+    }
+
+    private static String baseDim(String layoutDim) {
+        return layoutDim.endsWith(".outer") || layoutDim.endsWith(".inner") ? layoutDim.substring(0, layoutDim.length() - 6) : layoutDim;
     }
 
     private static Expr redirect(Expr e, Tensor from, Tensor to) {

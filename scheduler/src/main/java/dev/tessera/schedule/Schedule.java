@@ -113,6 +113,28 @@ public final class Schedule {
         return (Stage) apply(new Step.CacheRead(tensor.name(), java.util.Arrays.stream(readers).map(Stage::name).toList()));
     }
 
+    /**
+     * Declares input {@code tensor} constant across calls and packs it once, ahead of calls, into
+     * the layout that splits its dimensions by {@code splits} and orders them by {@code order}
+     * (empty: outers, unsplit dimensions, inners); every reader reads the packed stage
+     * {@code <tensor>.packed} instead (see {@link Step.Prepack}).
+     */
+    public Stage prepack(Tensor tensor, List<Step.LayoutSplit> splits, List<String> order) {
+        return (Stage) apply(new Step.Prepack(tensor.name(), splits, order));
+    }
+
+    /**
+     * Prepacks {@code tensor} into panels of {@code width} along dimension {@code dim}: the layout
+     * {@code [dim.outer, the other dimensions in order, dim.inner]}, so each panel is contiguous and
+     * walking the other dimensions inside it reads {@code width} consecutive elements each step.
+     */
+    public Stage prepackPanels(Tensor tensor, int dim, long width) {
+        return prepack(tensor, List.of(new Step.LayoutSplit("i" + dim, width)), List.of());
+    }
+
+    /** The prepacked stages: packed copies of constant inputs, computed once ahead of calls. */
+    public List<Stage> prepackedStages() { return stages.values().stream().filter(Stage::isPrepacked).toList(); }
+
     /** The names of the tensors a stage may read: the inputs and every stage's outputs. */
     Tensor tensorNamed(String name, String where) {
         for (Tensor t : inputs) if (t.name().equals(name)) return t;
@@ -181,6 +203,11 @@ public final class Schedule {
             trace.add(step);
             return made;
         }
+        if (step instanceof Step.Prepack p) {
+            Stage made = DataflowRewrites.prepack(this, p);
+            trace.add(step);
+            return made;
+        }
         Stage st = stage(step.stage());
         Object result = switch (step) {
             case Step.Split s -> st.applySplit(s);
@@ -196,6 +223,7 @@ public final class Schedule {
             case Step.Rfactor r -> DataflowRewrites.rfactor(this, st, r);
             case Step.CacheWrite c -> DataflowRewrites.cacheWrite(this, st, c);
             case Step.CacheRead c -> throw new AssertionError("handled above");
+            case Step.Prepack p -> throw new AssertionError("handled above");
             case Step.Specialize sp -> { checkSpecialize(st, sp); yield null; }
             case Step.StorageAlign a -> { st.applyStorageAlign(a); yield null; }
             case Step.Prefetch p -> { st.applyPrefetch(p); yield null; }

@@ -48,6 +48,7 @@ public final class Stage {
     private final Map<Integer, long[]> storageAlign = new HashMap<>();
     private final List<Step.Prefetch> prefetches = new ArrayList<>();
     private String scope;
+    private boolean prepacked;
 
     Stage(Schedule schedule, ComputeOp op, boolean isOutput) {
         this.schedule = schedule;
@@ -79,6 +80,21 @@ public final class Stage {
     }
 
     public String name() { return op.name(); }
+
+    /** Whether this is the packed copy of a constant input, computed once ahead of calls (see {@link Step.Prepack}). */
+    public boolean isPrepacked() { return prepacked; }
+
+    void markPrepacked() { prepacked = true; }
+
+    /**
+     * Refuses a primitive that would move a prepacked stage off the CPU root, into another stage's
+     * loops, or change what it reads: it runs in its own function, once, before any call.
+     */
+    void checkNotPrepacked(String where) {
+        if (prepacked)
+            throw new TesseraUserError(where + ": " + name() + " is prepacked: it is computed once ahead of calls, at root in its own "
+                    + "CPU function, from constant inputs only; legal for it: split, fuse, reorder, tile, vectorize, unroll, parallel, compute_root");
+    }
     /** The compute this stage stores: its name, spatial axes, shape and output tensors. */
     public ComputeOp op() { return op; }
     public boolean isOutput() { return isOutput; }
@@ -363,6 +379,7 @@ public final class Stage {
 
     void applyBind(Step.Bind b) {
         String where = "bind(" + name() + ", " + b.axis() + ", " + b.thread() + ")";
+        checkNotPrepacked(where);
         LoopAxis a = leafOrError(b.axis(), where);
         LoopKind kind = LoopKind.ofThreadTag(b.thread());
         if (kind == null)
@@ -406,6 +423,7 @@ public final class Stage {
         String where = "set_scope(" + name() + ", " + sc.scope() + ")";
         if (!List.of("global", "shared", "local").contains(sc.scope()))
             throw new TesseraUserError(where + ": unknown memory scope; legal: global, shared, local");
+        if (!sc.scope().equals("global")) checkNotPrepacked(where);
         if (isOutput && !sc.scope().equals("global"))
             throw new TesseraUserError(where + ": " + name() + " is an output and lives in the caller's global memory; "
                     + "stage it through cache_write to place the computation in " + sc.scope() + " memory");
@@ -415,6 +433,7 @@ public final class Stage {
     void applyComputeAt(Step.ComputeAt s, Stage consumer) {
         String where = "compute_at(" + name() + ", " + s.consumer() + ", " + s.axis() + ")";
         if (isOutput) throw new TesseraUserError(where + ": " + name() + " is an output; outputs are computed at root");
+        checkNotPrepacked(where);
         if (consumer == this) throw new TesseraUserError(where + ": a stage cannot be computed inside itself");
         if (!schedule.isDownstream(consumer, this))
             throw new TesseraUserError(where + ": " + s.consumer() + " does not use " + name() + ", directly or through other stages; stages that read it: "
@@ -430,6 +449,7 @@ public final class Stage {
     void applyComputeInline(Step.ComputeInline s) {
         String where = "compute_inline(" + name() + ")";
         if (isOutput) throw new TesseraUserError(where + ": " + name() + " is an output and must be stored; legal: compute_root");
+        checkNotPrepacked(where);
         if (isReduction()) throw new TesseraUserError(where + ": " + name() + " is a reduction and cannot be inlined; legal: compute_root or compute_at");
         if (op.outputs().size() > 1) throw new TesseraUserError(where + ": " + name() + " has several outputs and cannot be inlined; legal: compute_root or compute_at");
         attachment = new Attachment.Inline();
@@ -449,6 +469,7 @@ public final class Stage {
     void applyStorageAlign(Step.StorageAlign s) {
         String where = "storage_align(" + name() + ", " + s.axis() + ", factor=" + s.factor() + ", offset=" + s.offset() + ")";
         if (isOutput) throw new TesseraUserError(where + ": " + name() + " is an output; its layout is the caller's. Align an intermediate or cache stage");
+        checkNotPrepacked(where);
         List<String> dims = op.axes().stream().map(Axis::name).toList();
         int d = dims.indexOf(s.axis());
         if (d < 0) throw new TesseraUserError(where + ": " + s.axis() + " is not a storage dimension of " + name() + "; its dimensions: " + dims);

@@ -24,6 +24,7 @@ import java.util.List;
         @JsonSubTypes.Type(value = Step.Rfactor.class, name = "rfactor"),
         @JsonSubTypes.Type(value = Step.CacheRead.class, name = "cache_read"),
         @JsonSubTypes.Type(value = Step.CacheWrite.class, name = "cache_write"),
+        @JsonSubTypes.Type(value = Step.Prepack.class, name = "prepack"),
         @JsonSubTypes.Type(value = Step.Specialize.class, name = "specialize"),
         @JsonSubTypes.Type(value = Step.StorageAlign.class, name = "storage_align"),
         @JsonSubTypes.Type(value = Step.Prefetch.class, name = "prefetch"),
@@ -83,6 +84,27 @@ public sealed interface Step {
         public CacheRead { readers = List.copyOf(readers); }
         @Override public String stage() { return tensor; }
     }
+
+    /**
+     * Declares kernel input {@code tensor} constant across calls (a weight) and packs it into a new
+     * layout once, ahead of calls: a stage {@code <tensor>.packed} that every stage reading the
+     * tensor reads instead. The layout splits dimensions of the tensor (named {@code i0, i1, ...})
+     * by the factors of {@code splits} into {@code <dim>.outer} and {@code <dim>.inner} (zero-padded
+     * where a factor does not divide), and lays the resulting dimensions out in {@code order},
+     * outermost first; an empty order means every outer, then the unsplit dimensions, then every
+     * inner (column panels of B [K, N] split on {@code i1}: {@code [i1.outer, i0, i1.inner]}).
+     * {@link #stage()} is the tensor's name.
+     */
+    record Prepack(String tensor, List<LayoutSplit> splits, List<String> order) implements Step {
+        public Prepack {
+            splits = List.copyOf(splits);
+            order = List.copyOf(order);
+        }
+        @Override public String stage() { return tensor; }
+    }
+
+    /** One split of a {@link Prepack} layout: storage dimension {@code dim} into panels of {@code factor}. */
+    record LayoutSplit(String dim, long factor) {}
 
     /**
      * Moves the stage's definition into a new stage {@code <stage>.local} and makes the stage a copy

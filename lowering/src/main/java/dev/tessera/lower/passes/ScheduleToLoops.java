@@ -58,7 +58,16 @@ public final class ScheduleToLoops {
     public record Result(Stmt body, Regions regions) {}
 
     public static Result apply(Schedule schedule) {
-        return new ScheduleToLoops.Builder(schedule).build();
+        return apply(schedule, java.util.Set.of());
+    }
+
+    /**
+     * Builds the loop nest without the stages in {@code given}: the kernel receives their buffers
+     * (prepacked stages, computed ahead of calls by their own functions), so it reads them whole and
+     * computes nothing for them.
+     */
+    public static Result apply(Schedule schedule, java.util.Set<Stage> given) {
+        return new ScheduleToLoops.Builder(schedule, given).build();
     }
 
     private static final class Builder {
@@ -67,13 +76,17 @@ public final class ScheduleToLoops {
         private final Map<ComputeOp, List<Var>> mins = new IdentityHashMap<>();
         private final Map<ComputeOp, List<Var>> extents = new IdentityHashMap<>();
         private final Map<ComputeOp, List<Expr>> reach = new IdentityHashMap<>();
+        private final java.util.Set<Stage> given;
 
-        Builder(Schedule schedule) { this.schedule = schedule; }
+        Builder(Schedule schedule, java.util.Set<Stage> given) {
+            this.schedule = schedule;
+            this.given = given;
+        }
 
         Result build() {
             inlineStages();
             for (Stage s : schedule.stages()) {
-                if (s.attachment() instanceof Attachment.Inline) continue;
+                if (s.attachment() instanceof Attachment.Inline || given.contains(s)) continue;
                 List<Var> mn = new ArrayList<>(), ex = new ArrayList<>();
                 for (Axis a : s.op().axes()) {
                     mn.add(Var.index(s.name() + "." + a.name() + ".min"));
@@ -88,7 +101,7 @@ public final class ScheduleToLoops {
             List<Stage> reversed = new ArrayList<>(schedule.stages());
             java.util.Collections.reverse(reversed);
             for (Stage s : reversed) {
-                if (s.isOutput() || s.attachment() instanceof Attachment.Inline) continue;
+                if (s.isOutput() || s.attachment() instanceof Attachment.Inline || given.contains(s)) continue;
                 body = attach(s, body);
             }
             return new Result(body, new Regions(mins, extents, reach));

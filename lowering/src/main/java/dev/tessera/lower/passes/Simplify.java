@@ -47,10 +47,28 @@ public final class Simplify {
     private static final class Pass extends StmtMutator {
         private final Map<Var, Interval> scope = new HashMap<>();
         private final Map<Var, Expr> substitutions = new HashMap<>();
+        /** Lets of a scaled variable ({@code j.outer * 64}, a tile's start): substituted where a division or modulo reads them. */
+        private final Map<Var, Expr> scaled = new HashMap<>();
 
         @Override
         public Expr mutate(Expr e) {
-            return Simplifier.simplify(Exprs.substitute(e, substitutions), scope);
+            Expr s = Simplifier.simplify(Exprs.substitute(e, substitutions), scope);
+            // The alignment of a tile's start is what folds the division and modulo of a packed layout's index.
+            if (!scaled.isEmpty() && dividesScaled(s)) s = Simplifier.simplify(Exprs.substitute(s, scaled), scope);
+            return s;
+        }
+
+        private boolean dividesScaled(Expr e) {
+            boolean[] found = {false};
+            new dev.tessera.ir.ExprVisitor() {
+                @Override public void visit(Expr x) {
+                    if (found[0]) return;
+                    if (x instanceof Binary(Binary.Op op, Expr a, Expr b) && (op == Binary.Op.DIV || op == Binary.Op.MOD)
+                            && !java.util.Collections.disjoint(Exprs.vars(a), scaled.keySet())) found[0] = true;
+                    else visitChildren(x);
+                }
+            }.visit(e);
+            return found[0];
         }
 
         @Override
@@ -121,11 +139,14 @@ public final class Simplify {
             }
             boolean integer = var.type().isIntegral() && !var.type().isVector();
             if (integer) scope.put(var, Bounds.of(value, scope));
+            boolean isScaled = value instanceof Binary(Binary.Op op, Expr a, Expr b) && op == Binary.Op.MUL && a instanceof Var && b instanceof IntImm;
+            if (isScaled) scaled.put(var, value);
             Stmt nb;
             try {
                 nb = mutate(body);
             } finally {
                 if (integer) scope.remove(var);
+                if (isScaled) scaled.remove(var);
             }
             if (isEmpty(nb)) return EMPTY;
             if (!mentions(nb, var)) return nb;

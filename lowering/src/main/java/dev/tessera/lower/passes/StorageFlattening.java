@@ -48,9 +48,14 @@ public final class StorageFlattening {
     }
 
     public static LoweredFunc apply(Stmt body, Schedule schedule, String name) {
+        return apply(body, schedule, name, schedule.inputs());
+    }
+
+    /** As {@link #apply(Stmt, Schedule, String)}, with the kernel's input buffers named: the schedule's inputs, or for a kernel that receives prepacked stages, those and the inputs they do not replace. */
+    public static LoweredFunc apply(Stmt body, Schedule schedule, String name, List<Tensor> inputs) {
         Map<Tensor, Layout> layouts = new IdentityHashMap<>();
         List<LoweredFunc.BufferParam> params = new ArrayList<>();
-        for (Tensor t : schedule.inputs()) params.add(param(t, false, layouts));
+        for (Tensor t : inputs) params.add(param(t, false, layouts));
         for (Tensor t : schedule.outputs()) params.add(param(t, true, layouts));
         Stmt flat = new StmtMutator() {
             @Override public Expr mutate(Expr e) {

@@ -25,7 +25,15 @@ public interface Backend {
      * backends split it into host steps and kernels first, so they override this.
      */
     default CompiledKernel compile(Schedule schedule, String name, Target t) {
-        return compile(Lower.lower(schedule, name), t);
+        CompiledKernel kernel = compile(Lower.lower(schedule, name), t);
+        if (!schedule.prepackedStages().isEmpty()) {
+            // The split for constant inputs compiles on the first prepack: plain calls (the tuner, tests) never pay for it.
+            kernel.enablePrepacking(() -> {
+                dev.tessera.lower.PrepackedProgram p = Lower.lowerPrepacked(schedule, name);
+                return new CompiledKernel.PrepackedForm(p.packs().stream().map(f -> compile(f, t)).toList(), compile(p.kernel(), t));
+            });
+        }
+        return kernel;
     }
 
     /** The code this backend generates for a schedule (see {@link #compile(Schedule, String, Target)}). */

@@ -14,6 +14,12 @@ import java.util.List;
 public abstract class CompiledKernel implements AutoCloseable {
     private final LoweredFunc func;
     private final KernelSignature signature;
+    /** Compiles the split for constant inputs on first use; null when the schedule prepacks nothing. */
+    private java.util.function.Supplier<PrepackedForm> prepacking;
+    private PrepackedForm prepacked;
+
+    /** The compiled split of a kernel with prepacked stages: the pack kernels and the kernel that reads their buffers. */
+    record PrepackedForm(List<CompiledKernel> packs, CompiledKernel kernel) {}
 
     protected CompiledKernel(LoweredFunc func) {
         this.func = func;
@@ -44,6 +50,76 @@ public abstract class CompiledKernel implements AutoCloseable {
     /** Runs the kernel on its buffers: inputs then outputs, in {@link LoweredFunc#buffers()} order. */
     public final void call(HostBuffer... args) {
         call(Arrays.asList(args));
+    }
+
+    /** Gives the kernel its split for constant inputs, compiled on the first {@link #prepack} (by {@link Backend#compile(dev.tessera.schedule.Schedule, String, Target)}). */
+    final synchronized void enablePrepacking(java.util.function.Supplier<PrepackedForm> compile) {
+        if (prepacking != null) throw new IllegalStateException("kernel " + func.name() + ": prepacking is already enabled");
+        prepacking = compile;
+    }
+
+    /** Whether the kernel's schedule prepacks constant inputs, so that {@link #prepack} applies. */
+    public final synchronized boolean hasPrepackedStages() { return prepacking != null; }
+
+    private synchronized PrepackedForm prepackedForm() {
+        if (prepacking == null)
+            throw new TesseraUserError("kernel " + func.name() + " has no prepacked stage, so there is nothing to pack ahead of calls; "
+                    + "a CPU schedule declares one with prepack(tensor, layout); call the kernel with call(...)");
+        if (prepacked == null) prepacked = prepacking.get();
+        return prepacked;
+    }
+
+    /**
+     * The names of the kernel's constant inputs: those its prepacked stages read, which
+     * {@link #prepack} takes (compiles the pack kernels on first use).
+     */
+    public final List<String> constantNames() {
+        java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>();
+        for (CompiledKernel pack : prepackedForm().packs())
+            for (LoweredFunc.BufferParam p : pack.func().buffers()) if (!p.isOutput()) names.add(p.tensor().name());
+        return List.copyOf(names);
+    }
+
+    /**
+     * Packs the constant inputs once, ahead of calls: runs each prepacked stage's own function on
+     * {@code constants} (by tensor name; exactly {@link #constantNames()}) into buffers the returned
+     * kernel owns. Its {@code call} takes the remaining buffers and reads the packed copies: later
+     * changes to the constant buffers are not seen (prepack again), and closing them is allowed.
+     */
+    public final PrepackedKernel prepack(java.util.Map<String, HostBuffer> constants) {
+        PrepackedForm form = prepackedForm();
+        List<String> expected = constantNames();
+        if (constants == null) throw new TesseraUserError("kernel " + func.name() + ": prepack takes the constant inputs " + expected + " by name, got null");
+        for (String name : constants.keySet())
+            if (!expected.contains(name))
+                throw new TesseraUserError("kernel " + func.name() + ": " + name + " is not a constant input; prepack takes "
+                        + expected + " (the inputs of its prepacked stages), the other buffers go to call");
+        for (String name : expected)
+            if (!constants.containsKey(name))
+                throw new TesseraUserError("kernel " + func.name() + ": prepack is missing constant input " + name + "; it takes " + expected);
+        java.util.Map<String, HostBuffer> packed = new java.util.LinkedHashMap<>();
+        java.util.Map<String, Long> shapeValues = new java.util.LinkedHashMap<>();
+        try {
+            for (CompiledKernel pack : form.packs()) {
+                List<HostBuffer> inputs = new java.util.ArrayList<>();
+                LoweredFunc.BufferParam out = null;
+                for (LoweredFunc.BufferParam p : pack.func().buffers()) {
+                    if (p.isOutput()) out = p;
+                    else inputs.add(constants.get(p.tensor().name()));
+                }
+                KernelSignature.OutputShapes shapes = pack.signature().outputShapes(inputs);
+                HostBuffer buffer = HostBuffer.allocate(out.buffer().elementType(), shapes.shapes().get(0));
+                packed.put(out.tensor().name(), buffer);
+                shapeValues.putAll(shapes.shapeValues());
+                List<HostBuffer> args = new java.util.ArrayList<>(inputs);
+                args.add(buffer);
+                pack.call(args);
+            }
+        } catch (RuntimeException e) {
+            for (HostBuffer b : packed.values()) b.close();
+            throw e;
+        }
+        return new PrepackedKernel(form.kernel(), func.name(), expected, packed, shapeValues);
     }
 
     /**

@@ -54,6 +54,38 @@ public final class KernelSignature {
     /** The argument names (tensor names), inputs then outputs. */
     public List<String> argumentNames() { return names; }
 
+    /** The value of each shape parameter (by name) and the shape of each output, bound from the inputs alone. */
+    public record OutputShapes(Map<String, Long> shapeValues, List<long[]> shapes) {}
+
+    /**
+     * Checks the input arguments alone (as {@link #check} does) and returns the shapes the outputs
+     * must have, for a caller that allocates them; every shape parameter must be a dimension of an input.
+     */
+    public OutputShapes outputShapes(List<HostBuffer> inputs) {
+        int n = (int) params.stream().filter(p -> !p.isOutput()).count();
+        if (inputs == null) throw new TesseraUserError("kernel " + kernelName + ": arguments must not be null");
+        if (inputs.size() != n)
+            throw new TesseraUserError("kernel " + kernelName + " takes " + n + " inputs " + names.subList(0, n) + ", got " + inputs.size());
+        checkEach(inputs);
+        Map<Var, Long> env = new IdentityHashMap<>();
+        for (var e : bindings.entrySet()) {
+            if (e.getValue().argument() >= n)
+                throw new IllegalStateException("kernel " + kernelName + ": shape parameter " + e.getKey() + " is bound by an output only");
+            env.put(e.getKey(), inputs.get(e.getValue().argument()).shape()[e.getValue().dim()]);
+        }
+        checkShapes(inputs, env);
+        Map<String, Long> values = new java.util.LinkedHashMap<>();
+        for (Var v : shapeParams) values.put(v.name(), env.get(v));
+        List<long[]> shapes = new ArrayList<>();
+        for (int a = n; a < params.size(); a++) {
+            List<Expr> shape = params.get(a).shape();
+            long[] dims = new long[shape.size()];
+            for (int d = 0; d < dims.length; d++) dims[d] = ShapeExprs.eval(shape.get(d), env);
+            shapes.add(dims);
+        }
+        return new OutputShapes(values, shapes);
+    }
+
     /**
      * Checks the arguments and returns the values of the shape parameters, in
      * {@link LoweredFunc#shapeParams()} order.
@@ -63,30 +95,10 @@ public final class KernelSignature {
         if (args.size() != params.size())
             throw new TesseraUserError("kernel " + kernelName + " takes " + params.size() + " arguments " + names
                     + ", got " + args.size());
-        for (int a = 0; a < args.size(); a++) {
-            HostBuffer b = args.get(a);
-            var p = params.get(a);
-            String name = names.get(a);
-            if (b == null) throw new TesseraUserError("argument " + name + ": expected a buffer, got null");
-            if (b.isClosed()) throw new TesseraUserError("argument " + name + ": buffer " + b.describe() + " is closed");
-            DType want = p.buffer().elementType();
-            if (!b.dtype().equals(want))
-                throw new TesseraUserError("argument " + name + ": expected dtype " + want + ", got " + b.dtype());
-            if (b.rank() != p.shape().size())
-                throw new TesseraUserError("argument " + name + ": expected rank " + p.shape().size() + " (shape "
-                        + expectedShape(p.shape(), null) + "), got rank " + b.rank() + " (shape " + given(b) + ")");
-        }
+        checkEach(args);
         Map<Var, Long> env = new IdentityHashMap<>();
         for (var e : bindings.entrySet()) env.put(e.getKey(), args.get(e.getValue().argument()).shape()[e.getValue().dim()]);
-        for (int a = 0; a < args.size(); a++) {
-            List<Expr> shape = params.get(a).shape();
-            long[] got = args.get(a).shape();
-            for (int d = 0; d < shape.size(); d++) {
-                if (ShapeExprs.eval(shape.get(d), env) != got[d])
-                    throw new TesseraUserError("argument " + names.get(a) + ": expected shape " + expectedShape(shape, env)
-                            + boundBy(shape) + ", got " + given(args.get(a)));
-            }
-        }
+        checkShapes(args, env);
         for (int a = 0; a < args.size(); a++) {
             for (int c = a + 1; c < args.size(); c++) {
                 HostBuffer x = args.get(a), y = args.get(c);
@@ -100,6 +112,36 @@ public final class KernelSignature {
         long[] out = new long[shapeParams.size()];
         for (int i = 0; i < out.length; i++) out[i] = env.get(shapeParams.get(i));
         return out;
+    }
+
+    /** Null, closed, dtype and rank checks of the first {@code args.size()} arguments. */
+    private void checkEach(List<HostBuffer> args) {
+        for (int a = 0; a < args.size(); a++) {
+            HostBuffer b = args.get(a);
+            var p = params.get(a);
+            String name = names.get(a);
+            if (b == null) throw new TesseraUserError("argument " + name + ": expected a buffer, got null");
+            if (b.isClosed()) throw new TesseraUserError("argument " + name + ": buffer " + b.describe() + " is closed");
+            DType want = p.buffer().elementType();
+            if (!b.dtype().equals(want))
+                throw new TesseraUserError("argument " + name + ": expected dtype " + want + ", got " + b.dtype());
+            if (b.rank() != p.shape().size())
+                throw new TesseraUserError("argument " + name + ": expected rank " + p.shape().size() + " (shape "
+                        + expectedShape(p.shape(), null) + "), got rank " + b.rank() + " (shape " + given(b) + ")");
+        }
+    }
+
+    /** Every dimension of the first {@code args.size()} arguments against the shape variables' values. */
+    private void checkShapes(List<HostBuffer> args, Map<Var, Long> env) {
+        for (int a = 0; a < args.size(); a++) {
+            List<Expr> shape = params.get(a).shape();
+            long[] got = args.get(a).shape();
+            for (int d = 0; d < shape.size(); d++) {
+                if (ShapeExprs.eval(shape.get(d), env) != got[d])
+                    throw new TesseraUserError("argument " + names.get(a) + ": expected shape " + expectedShape(shape, env)
+                            + boundBy(shape) + ", got " + given(args.get(a)));
+            }
+        }
     }
 
     private static boolean overlap(MemorySegment x, MemorySegment y) {

@@ -64,9 +64,12 @@ class OperatorVariantsTest {
                 Random rnd = new Random(name.hashCode() * 31L + dtype.hashCode());
                 for (int c = 0; c < CONFIGS; c++) {
                     Map<String, Long> config = new LinkedHashMap<>();
-                    for (Knob k : op.knobs(first)) config.put(k.name(), k.choices().get(rnd.nextInt(k.choices().size())));
-                    OperatorInstance inst = instances.get(c % instances.size());
-                    compiled += check(what + " tuned " + config, inst, s -> op.applyTunedSchedule(s, first, config), c);
+                    int which = c % instances.size();
+                    // Knob choices can depend on the shape (conv2d's panel_rows): draw them for the instance's own shape.
+                    long[] shapeArgs = which < op.testShapes().size() ? op.parseShape(op.testShapes().get(which)) : first;
+                    for (Knob k : op.knobs(shapeArgs)) config.put(k.name(), k.choices().get(rnd.nextInt(k.choices().size())));
+                    OperatorInstance inst = instances.get(which);
+                    compiled += check(what + " tuned " + config, inst, s -> op.applyTunedSchedule(s, shapeArgs, config), c);
                 }
                 if (!isDefault) {
                     for (long seed = 0; seed < RANDOM; seed++) {

@@ -1,0 +1,70 @@
+package dev.tessera.schedule;
+
+import static dev.tessera.schedule.ScheduleErrorTest.fails;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.dsl.Te;
+import dev.tessera.dsl.Tensor;
+import dev.tessera.ir.Axis;
+import dev.tessera.ir.DType;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The prepack step: the packed layout it makes, its trace JSON, and the errors for misuse. */
+class PrepackScheduleTest {
+    Tensor a, b, acc, c;
+    Schedule s;
+
+    @BeforeEach
+    void matmul() {
+        a = Te.placeholder("A", DType.F32, 16, 8);
+        b = Te.placeholder("B", DType.F32, 8, 36);
+        Axis k = Te.reduceAxis("k", 8);
+        acc = Te.compute("acc", List.of(Te.c(16), Te.c(36)), List.of("i", "j"), v -> Te.sum(a.at(v.get(0), k.var()).mul(b.at(k.var(), v.get(1))), k));
+        c = Te.compute("C", List.of(Te.c(16), Te.c(36)), List.of("i", "j"), v -> acc.at(v.get(0), v.get(1)).mul(2.0));
+        s = Schedule.create(c);
+    }
+
+    @Test void panelsOfBAreAStageInTheSplitLayoutThatTheReaderReads() {
+        Stage packed = s.prepackPanels(b, 1, 16);
+        assertEquals("B.packed", packed.name());
+        assertTrue(packed.isPrepacked());
+        assertEquals(List.of("i1.outer", "i0", "i1.inner"), packed.op().axes().stream().map(Axis::name).toList());
+        assertEquals("[3, 8, 16]", packed.op().outputs().get(0).shape().toString());
+        assertEquals(List.of("A", "B.packed"), s.stage("acc").inputs().stream().map(Tensor::name).toList());
+        assertEquals(List.of(packed), s.prepackedStages());
+    }
+
+    @Test void traceJsonRoundTripReplaysTheSameSchedule() {
+        s.prepack(b, List.of(new Step.LayoutSplit("i1", 16)), List.of("i1.outer", "i0", "i1.inner"));
+        s.stage("B.packed").parallel("i1.outer");
+        String json = TraceJson.write(s.trace());
+        assertTrue(json.contains("{\"step\":\"prepack\",\"tensor\":\"B\",\"splits\":[{\"dim\":\"i1\",\"factor\":16}],\"order\":[\"i1.outer\",\"i0\",\"i1.inner\"]}"), json);
+        List<Step> back = TraceJson.read(json);
+        assertEquals(s.trace(), back);
+        Schedule replayed = Schedule.replay(List.of(c), back);
+        assertEquals(s.trace(), replayed.trace());
+        assertTrue(replayed.stage("B.packed").isPrepacked());
+    }
+
+    @Test void misuseNamesWhatIsWrongAndWhatIsLegal() {
+        fails(() -> s.prepackPanels(acc, 1, 16), "prepack(acc", "acc is computed by the kernel on every call", "a kernel input", "[A, B]");
+        fails(() -> s.prepack(b, List.of(new Step.LayoutSplit("i2", 16)), List.of()), "B has no dimension 'i2'", "[i0, i1]");
+        fails(() -> s.prepack(b, List.of(new Step.LayoutSplit("i1", 0)), List.of()), "split factors must be at least 1");
+        fails(() -> s.prepack(b, List.of(new Step.LayoutSplit("i1", 16)), List.of("i0", "i1")), "the order must name each packed dimension once",
+                "[i1.outer, i0, i1.inner]");
+        Stage packed = s.prepackPanels(b, 1, 16);
+        fails(() -> s.prepackPanels(b, 1, 16), "B is already prepacked as B.packed; a constant is packed once");
+        String legal = "legal for it: split, fuse, reorder, tile, vectorize, unroll, parallel, compute_root";
+        fails(() -> packed.computeAt(s.stage("C"), "i"), "compute_at(B.packed, C, i)", "is prepacked", legal);
+        fails(packed::computeInline, "compute_inline(B.packed)", legal);
+        fails(() -> packed.bind("i0", "threadIdx.x"), "bind(B.packed, i0, threadIdx.x)", legal);
+        fails(() -> packed.setScope("shared"), "set_scope(B.packed, shared)", legal);
+        fails(() -> s.apply(new Step.CacheWrite("B.packed")), "cache_write(B.packed)", legal);
+        fails(() -> s.apply(new Step.StorageAlign("B.packed", "i0", 16, 0)), "storage_align", legal);
+        // A copy stage between the constant and its packed stage would run on every call.
+        fails(() -> s.cacheRead(b, packed), "B.packed is prepacked and reads the constant inputs themselves");
+    }
+}
