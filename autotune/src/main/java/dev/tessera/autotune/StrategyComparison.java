@@ -169,6 +169,7 @@ public record StrategyComparison(String workload, String structuralHash, String 
 
     /** {@code x} when exact, {@code >= low} when unbounded above, {@code <= high} when the low end is 0, else {@code low..high}. */
     private static String range(double low, Double high, String format) {
+        if (high == null && low == 0) return "unknown (neither median is bounded: too many runs never got there; more trials?)";
         if (high == null) return ">= " + String.format(format, low);
         if (high == low) return String.format(format, low);
         if (low == 0) return "<= " + String.format(format, high);

@@ -97,6 +97,7 @@ class StrategyComparisonTest {
         StrategyComparison.Ratio ratio = c.ratios().get(0);
         assertEquals(0.0, ratio.low());
         assertNull(ratio.high(), "both medians unbounded: the ratio says nothing");
+        assertTrue(c.table().contains("evolutionary / random (median trials): unknown (neither median is bounded"), c.table());
         assertTrue(c.table().contains("never (> 10)"), c.table());
         assertTrue(c.table().contains(">= 7.0"), c.table());
 
