@@ -133,7 +133,7 @@ public final class LogReports {
         if (level != null) {
             double y = top + ph - ph * level.value() / maxY;
             sb.append(String.format("<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" stroke-dasharray=\"6 4\"/>%n", left, y, left + pw, y));
-            sb.append(String.format("<text x=\"%d\" y=\"%.1f\">%s</text>%n", w - right + 15, y + 4, esc(level.label())));
+            sb.append(String.format("<text x=\"%d\" y=\"%.1f\" fill=\"#555\">%s</text>%n", left + 5, y - 4, esc(level.label())));
         }
         sb.append("</svg>\n");
         return sb.toString();
