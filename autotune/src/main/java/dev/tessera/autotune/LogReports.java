@@ -66,19 +66,39 @@ public final class LogReports {
         if (records.isEmpty()) throw new dev.tessera.TesseraUserError("the log has no records to plot");
         List<TuningRecord> g = byWorkloadAndTarget(records).values().iterator().next();
         double flops = g.get(0).workload().flops();
-        Map<String, List<double[]>> curves = new TreeMap<>();
+        Map<String, List<double[]>> points = new TreeMap<>();
         Map<String, Double> bestSoFar = new TreeMap<>();
-        Map<String, Integer> trials = new TreeMap<>();
         for (TuningRecord r : g) {
             String key = r.provenance().strategy() + (r.provenance().seed() == 0 ? "" : " seed " + r.provenance().seed());
-            int n = trials.merge(key, 1, Integer::sum);
-            double v = r.ok() ? (flops > 0 ? flops / r.timing().medianNs() : 1e6 / r.timing().medianNs()) : 0;
-            double b = Math.max(bestSoFar.getOrDefault(key, 0.0), v);
+            List<double[]> line = points.computeIfAbsent(key, k -> new ArrayList<>());
+            double b = Math.max(bestSoFar.getOrDefault(key, 0.0), throughput(r, flops));
             bestSoFar.put(key, b);
-            curves.computeIfAbsent(key, k -> new ArrayList<>()).add(new double[] {n, b});
+            line.add(new double[] {line.size() + 1, b});
         }
-        int maxTrials = trials.values().stream().mapToInt(Integer::intValue).max().orElse(1);
-        double highest = bestSoFar.values().stream().mapToDouble(Double::doubleValue).max().orElse(1);
+        List<Curve> curves = new ArrayList<>();
+        for (var e : points.entrySet()) curves.add(new Curve(e.getKey(), curves.size(), e.getValue()));
+        return bestSoFarSvg(g.get(0).workload().describe() + " on " + g.get(0).target().cpu() + ": best so far", throughputUnit(flops), curves, null);
+    }
+
+    /** GFLOP/s of a record, or runs per millisecond when the workload has no flop count; 0 for an error record. */
+    static double throughput(TuningRecord r, double flops) {
+        return !r.ok() ? 0 : flops > 0 ? flops / r.timing().medianNs() : 1e6 / r.timing().medianNs();
+    }
+
+    /** The unit of {@link #throughput}. */
+    static String throughputUnit(double flops) { return flops > 0 ? "GFLOP/s" : "runs per ms"; }
+
+    /** One line of a best-so-far plot: its legend label, its colour (lines of one colour share one legend entry), and (trial, best so far) points. */
+    record Curve(String label, int color, List<double[]> points) {}
+
+    /** A horizontal reference line across a plot, e.g. a target throughput. */
+    record Level(String label, double value) {}
+
+    /** An SVG of best-so-far curves against trials, with an optional dashed {@code level}. */
+    static String bestSoFarSvg(String title, String unit, List<Curve> curves, Level level) {
+        double maxTrials = Math.max(1, curves.stream().flatMap(c -> c.points().stream()).mapToDouble(p -> p[0]).max().orElse(1));
+        double highest = curves.stream().flatMap(c -> c.points().stream()).mapToDouble(p -> p[1]).max().orElse(0);
+        if (level != null) highest = Math.max(highest, level.value());
         double maxY = highest > 0 ? highest * 1.05 : 1;
         int w = 640, h = 400, left = 60, right = 170, top = 40, bottom = 50;
         double pw = w - left - right, ph = h - top - bottom;
@@ -86,7 +106,7 @@ public final class LogReports {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">%n", w, h));
         sb.append(String.format("<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", w, h));
-        sb.append(String.format("<text x=\"%d\" y=\"22\" font-size=\"14\">%s: best so far</text>%n", left, esc(g.get(0).workload().describe() + " on " + g.get(0).target().cpu())));
+        sb.append(String.format("<text x=\"%d\" y=\"22\" font-size=\"14\">%s</text>%n", left, esc(title)));
         sb.append(String.format("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n", left, top + (int) ph, left + (int) pw, top + (int) ph));
         sb.append(String.format("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n", left, top, left, top + (int) ph));
         for (int i = 0; i <= 4; i++) {
@@ -97,17 +117,23 @@ public final class LogReports {
             sb.append(String.format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>%n", x, top + ph + 16, Math.round(maxTrials * i / 4.0)));
         }
         sb.append(String.format("<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">trials</text>%n", left + pw / 2, h - 12));
-        sb.append(String.format("<text x=\"14\" y=\"%.1f\" transform=\"rotate(-90 14 %.1f)\" text-anchor=\"middle\">%s</text>%n", top + ph / 2, top + ph / 2,
-                flops > 0 ? "best GFLOP/s" : "best runs per ms"));
-        int c = 0;
-        for (var e : curves.entrySet()) {
-            String color = colors[c % colors.length];
-            String pts = e.getValue().stream().map(p -> String.format("%.1f,%.1f", left + pw * p[0] / maxTrials, top + ph - ph * p[1] / maxY / 1.0))
+        sb.append(String.format("<text x=\"14\" y=\"%.1f\" transform=\"rotate(-90 14 %.1f)\" text-anchor=\"middle\">best %s</text>%n", top + ph / 2, top + ph / 2, esc(unit)));
+        int legend = 0;
+        Map<Integer, String> legendOfColor = new LinkedHashMap<>();
+        for (Curve curve : curves) {
+            String color = colors[curve.color() % colors.length];
+            String pts = curve.points().stream().map(p -> String.format("%.1f,%.1f", left + pw * p[0] / maxTrials, top + ph - ph * p[1] / maxY))
                     .collect(Collectors.joining(" "));
             sb.append(String.format("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"%s\"/>%n", color, pts));
-            sb.append(String.format("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"/>%n", w - right + 15, top + 10 + 18 * c, w - right + 35, top + 10 + 18 * c, color));
-            sb.append(String.format("<text x=\"%d\" y=\"%d\">%s</text>%n", w - right + 40, top + 14 + 18 * c, esc(e.getKey())));
-            c++;
+            if (legendOfColor.putIfAbsent(curve.color(), curve.label()) != null) continue;
+            sb.append(String.format("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"/>%n", w - right + 15, top + 10 + 18 * legend, w - right + 35, top + 10 + 18 * legend, color));
+            sb.append(String.format("<text x=\"%d\" y=\"%d\">%s</text>%n", w - right + 40, top + 14 + 18 * legend, esc(curve.label())));
+            legend++;
+        }
+        if (level != null) {
+            double y = top + ph - ph * level.value() / maxY;
+            sb.append(String.format("<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" stroke-dasharray=\"6 4\"/>%n", left, y, left + pw, y));
+            sb.append(String.format("<text x=\"%d\" y=\"%.1f\" fill=\"#555\">%s</text>%n", left + 5, y - 4, esc(level.label())));
         }
         sb.append("</svg>\n");
         return sb.toString();

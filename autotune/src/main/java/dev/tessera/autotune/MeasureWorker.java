@@ -20,17 +20,19 @@ import java.util.Map;
  * a native library prints is ignored by the parent). Started by {@link WorkerProcessMeasurer}.
  *
  * <p>Test hook: the system property {@code tessera.autotune.inject} = {@code hang:N} or
- * {@code crash:N} makes this worker's N-th request sleep forever or halt the JVM, to exercise the
- * parent's timeout and crash handling.
+ * {@code crash:N} makes this worker's N-th measurement request (reference-only requests do not
+ * count) sleep forever or halt the JVM, to exercise the parent's timeout and crash handling.
  */
 public final class MeasureWorker {
     static final String PREFIX = "@@tessera-measure ";
 
     /**
      * One measurement request: the task, the kind and fingerprint of the target to measure on (the
-     * worker finds that device itself and refuses to measure on another), the trace and the options.
+     * worker finds that device itself and refuses to measure on another), the trace and the options;
+     * with {@code referenceOnly}, no trace is measured: the worker computes and keeps the task's
+     * reference values ({@link ExpectedOutputs}) and answers an outcome with neither timing nor error.
      */
-    record Request(TuningTask task, String targetKind, String targetFingerprint, List<Step> trace, Measurer.Options options) {}
+    record Request(TuningTask task, String targetKind, String targetFingerprint, List<Step> trace, Measurer.Options options, boolean referenceOnly) {}
 
     private MeasureWorker() {}
 
@@ -46,18 +48,23 @@ public final class MeasureWorker {
         int served = 0;
         while ((line = in.readLine()) != null) {
             if (line.isBlank()) continue;
-            served++;
-            if (inject.equals("hang:" + served)) Thread.sleep(Long.MAX_VALUE);
-            if (inject.equals("crash:" + served)) Runtime.getRuntime().halt(134);
             Measurer.Outcome outcome;
             try {
                 Request req = mapper.readValue(line, Request.class);
+                if (!req.referenceOnly()) {
+                    served++;
+                    if (inject.equals("hang:" + served)) Thread.sleep(Long.MAX_VALUE);
+                    if (inject.equals("crash:" + served)) Runtime.getRuntime().halt(134);
+                }
                 OperatorInstance inst = built.computeIfAbsent(mapper.writeValueAsString(req.task()), k -> req.task().build());
                 Target target = targets.computeIfAbsent(req.targetKind(), kind -> Backend.byName(kind).presentTarget());
-                outcome = target.fingerprint().equals(req.targetFingerprint())
-                        ? KernelMeasurement.run(inst, target, req.trace(), req.options())
-                        : Measurer.Outcome.failed(TuningRecord.ErrorCode.RUNTIME_ERROR, "the worker's " + req.targetKind() + " device is "
-                                + target.fingerprint() + ", not the tuned target " + req.targetFingerprint());
+                if (!target.fingerprint().equals(req.targetFingerprint()))
+                    outcome = Measurer.Outcome.failed(TuningRecord.ErrorCode.RUNTIME_ERROR, "the worker's " + req.targetKind() + " device is "
+                            + target.fingerprint() + ", not the tuned target " + req.targetFingerprint());
+                else if (req.referenceOnly())
+                    outcome = KernelMeasurement.prepareReference(inst);
+                else
+                    outcome = KernelMeasurement.run(inst, target, req.trace(), req.options());
             } catch (OutOfMemoryError e) {
                 built.clear();
                 outcome = Measurer.Outcome.failed(TuningRecord.ErrorCode.OUT_OF_MEMORY, String.valueOf(e));

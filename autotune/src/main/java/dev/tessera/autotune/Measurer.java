@@ -11,7 +11,7 @@ import java.util.List;
  * memory) is returned as an {@link Outcome} with an error, never thrown, so tuning continues.
  */
 public interface Measurer extends AutoCloseable {
-    /** The timing or the failure of one candidate; exactly one is non-null. */
+    /** The timing or the failure of one candidate; exactly one is non-null (but for the worker's answer to a reference-only request, which has neither). */
     record Outcome(TuningRecord.Timing timing, TuningRecord.Failure error) {
         public static Outcome failed(TuningRecord.ErrorCode code, String message) {
             return new Outcome(null, new TuningRecord.Failure(code, message));

@@ -13,7 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -22,11 +24,15 @@ import java.util.concurrent.TimeUnit;
  * Measures candidates in a separate worker JVM ({@link MeasureWorker}, same java binary and class
  * path), so that a kernel that crashes, hangs or exhausts memory costs one error record, not the
  * tuning run. The worker is started on first use, reused across candidates, killed when a candidate
- * exceeds its time limit, and restarted after it dies.
+ * exceeds its time limit, and restarted after it dies. Before a worker's first candidate of a task it
+ * computes the task's reference values ({@link ExpectedOutputs}), under a limit of its own
+ * ({@link #REFERENCE_LIMIT_MS}), so that the candidate's limit covers compiling and running only.
  */
 public final class WorkerProcessMeasurer implements Measurer {
     private static final ObjectMapper MAPPER = dev.tessera.schedule.TraceJson.mapper();
     private static final Object EOF = new Object();
+    /** How long a worker may take to compute a task's reference values (a large operator's take minutes in the interpreter). */
+    static final long REFERENCE_LIMIT_MS = 30 * 60_000;
 
     private final Options options;
     private final List<String> extraJvmArgs;
@@ -35,6 +41,8 @@ public final class WorkerProcessMeasurer implements Measurer {
     private BlockingQueue<Object> fromWorker;
     private Path stderrFile;
     private int started;
+    /** The tasks whose reference values the running worker holds. */
+    private final Set<String> referenceReady = new HashSet<>();
 
     /** @param extraJvmArgs more JVM options for the worker, e.g. {@code -Xmx2g} */
     public WorkerProcessMeasurer(Options options, List<String> extraJvmArgs) {
@@ -48,16 +56,36 @@ public final class WorkerProcessMeasurer implements Measurer {
     public int workersStarted() { return started; }
 
     @Override public Outcome measure(TuningTask task, Target target, List<Step> trace) {
+        String taskKey;
         try {
             if (process == null || !process.isAlive()) start();
-            toWorker.write(MAPPER.writeValueAsString(new MeasureWorker.Request(task, target.kind(), target.fingerprint(), trace, options)) + "\n");
+            taskKey = MAPPER.writeValueAsString(task);
+        } catch (IOException e) {
+            return died("cannot start the worker: " + e.getMessage());
+        }
+        if (!referenceReady.contains(taskKey)) {
+            // Not part of any candidate's time limit: the reference values are computed once per worker and task.
+            long limitMs = Math.max(options.timeoutMs(), REFERENCE_LIMIT_MS);
+            Outcome prepared = exchange(new MeasureWorker.Request(task, target.kind(), target.fingerprint(), List.of(), options, true), limitMs,
+                    "no reference values within " + limitMs + " ms; worker killed");
+            if (prepared.error() != null) return prepared;
+            referenceReady.add(taskKey);
+        }
+        return exchange(new MeasureWorker.Request(task, target.kind(), target.fingerprint(), trace, options, false), options.timeoutMs(),
+                "no result within " + options.timeoutMs() + " ms (compile and " + (options.warmup() + options.repeats()) + " runs); worker killed");
+    }
+
+    /** Sends one request to the running worker and waits up to {@code limitMs} for its answer; past that, kills the worker. */
+    private Outcome exchange(MeasureWorker.Request request, long limitMs, String timeoutMessage) {
+        try {
+            toWorker.write(MAPPER.writeValueAsString(request) + "\n");
             toWorker.flush();
         } catch (IOException e) {
             return died("cannot talk to the worker: " + e.getMessage());
         }
         Object answer;
         try {
-            answer = fromWorker.poll(options.timeoutMs(), TimeUnit.MILLISECONDS);
+            answer = fromWorker.poll(limitMs, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stop();
@@ -65,8 +93,7 @@ public final class WorkerProcessMeasurer implements Measurer {
         }
         if (answer == null) {
             stop();
-            return Outcome.failed(ErrorCode.TIMEOUT, "no result within " + options.timeoutMs() + " ms (compile and " + (options.warmup() + options.repeats())
-                    + " runs); worker killed");
+            return Outcome.failed(ErrorCode.TIMEOUT, timeoutMessage);
         }
         if (answer == EOF) return died("worker exited");
         try {
@@ -100,6 +127,7 @@ public final class WorkerProcessMeasurer implements Measurer {
         stderrFile.toFile().deleteOnExit();
         process = new ProcessBuilder(cmd).redirectError(stderrFile.toFile()).start();
         started++;
+        referenceReady.clear();
         toWorker = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
         BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
         fromWorker = queue;

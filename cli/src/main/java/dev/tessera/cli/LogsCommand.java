@@ -2,6 +2,7 @@ package dev.tessera.cli;
 
 import dev.tessera.TesseraUserError;
 import dev.tessera.autotune.LogReports;
+import dev.tessera.autotune.StrategyComparison;
 import dev.tessera.autotune.TuningLog;
 import dev.tessera.autotune.TuningRecord;
 import java.io.IOException;
@@ -13,8 +14,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code tessera logs}: reads tuning logs. */
-@Command(name = "logs", description = "Summarize, pick from and plot tuning logs.",
-        subcommands = {LogsCommand.Summary.class, LogsCommand.Best.class, LogsCommand.Plot.class})
+@Command(name = "logs", description = "Summarize, pick from, plot and compare tuning logs.",
+        subcommands = {LogsCommand.Summary.class, LogsCommand.Best.class, LogsCommand.Plot.class, LogsCommand.Compare.class})
 final class LogsCommand implements Runnable {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -63,6 +64,40 @@ final class LogsCommand implements Runnable {
                 throw new TesseraUserError("cannot write " + out + ": " + e.getMessage());
             }
             System.out.println("wrote " + out);
+        }
+    }
+
+    @Command(name = "compare", description = "Search strategies over seeds: per run (strategy and seed) the trial at which it first reached PERCENT % of the best "
+            + "throughput any run found, the median per strategy, and evolutionary/random (first workload and target in the logs).")
+    static final class Compare implements Runnable {
+        @Parameters(arity = "1..*", paramLabel = "LOG", description = "Tuning logs, e.g. one per strategy and seed.") List<Path> files;
+
+        @Option(names = "--percent", defaultValue = "95", description = "The share of the best throughput a run must reach (default ${DEFAULT-VALUE}).") int percent;
+
+        @Option(names = "--json", paramLabel = "FILE", description = "Write the comparison (runs with their best-so-far curves, medians, ratios) as JSON here.") Path json;
+
+        @Option(names = "--svg", paramLabel = "FILE", description = "Write best-so-far curves, one per run coloured by strategy, with the target level, here.") Path svg;
+
+        @Override public void run() {
+            List<TuningRecord> records = new java.util.ArrayList<>();
+            for (Path f : files) {
+                if (!Files.isRegularFile(f)) throw new TesseraUserError("no tuning log " + f);
+                records.addAll(read(f));
+            }
+            StrategyComparison comparison = StrategyComparison.of(records, percent);
+            System.out.print(comparison.table());
+            try {
+                if (json != null) {
+                    Files.writeString(json, dev.tessera.schedule.TraceJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(comparison) + "\n");
+                    System.out.println("wrote " + json);
+                }
+                if (svg != null) {
+                    Files.writeString(svg, comparison.svg());
+                    System.out.println("wrote " + svg);
+                }
+            } catch (IOException e) {
+                throw new TesseraUserError("cannot write the comparison: " + e.getMessage());
+            }
         }
     }
 }
