@@ -129,14 +129,22 @@ public abstract class CompiledKernel implements AutoCloseable {
      * overrides this to time on buffers already resident there.
      */
     public double[] time(List<HostBuffer> args, int warmup, int repeats) {
-        for (int i = 0; i < warmup; i++) call(args);
+        return timeCalls(() -> call(args), warmup, repeats);
+    }
+
+    /**
+     * The wall-clock milliseconds of each of {@code repeats} runs of {@code call} after
+     * {@code warmup} untimed ones; with neither, one untimed run (so outputs are always computed).
+     */
+    static double[] timeCalls(Runnable call, int warmup, int repeats) {
+        for (int i = 0; i < warmup; i++) call.run();
         double[] times = new double[repeats];
         for (int i = 0; i < repeats; i++) {
             long start = System.nanoTime();
-            call(args);
+            call.run();
             times[i] = (System.nanoTime() - start) / 1e6;
         }
-        if (warmup + repeats == 0) call(args);
+        if (warmup + repeats == 0) call.run();
         return times;
     }
 

@@ -74,15 +74,7 @@ public final class PrepackedKernel implements AutoCloseable {
 
     /** Times calls as {@link CompiledKernel#time} does; the packing, done once, is not in the times. */
     public double[] time(List<HostBuffer> args, int warmup, int repeats) {
-        for (int i = 0; i < warmup; i++) call(args);
-        double[] times = new double[repeats];
-        for (int i = 0; i < repeats; i++) {
-            long start = System.nanoTime();
-            call(args);
-            times[i] = (System.nanoTime() - start) / 1e6;
-        }
-        if (warmup + repeats == 0) call(args);
-        return times;
+        return CompiledKernel.timeCalls(() -> call(args), warmup, repeats);
     }
 
     /** A dimension of an argument that is a shape variable the constants were packed with must have the packed value. */
