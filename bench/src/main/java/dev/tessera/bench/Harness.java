@@ -64,6 +64,8 @@ public final class Harness {
             return Figure.notAvailable(w.id(), Report.TESSERA, e.getMessage());
         }
         try (PreparedKernel k = PreparedKernel.prepare(w.operator(), w.shape(), o.tuningRecords(), System.err::println)) {
+            // In-process: the warm-up lasts until the JIT compilers stop taking a core from the kernel.
+            Timing.awaitQuietJit(k::call);
             Timing.Stats stats = Timing.measure(k::call, o.protocol());
             PreparedKernel.Check check = k.check(o.checkPoints(), o.checkBudgetMs());
             String note = String.format(Locale.ROOT, "%s, %s, LLVM JIT%s; %s check of %d points",

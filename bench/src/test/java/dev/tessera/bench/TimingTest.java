@@ -2,6 +2,7 @@ package dev.tessera.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -35,5 +36,15 @@ class TimingTest {
     @Test void protocolRejectsImpossibleCounts() {
         assertThrows(IllegalArgumentException.class, () -> new Timing.Protocol(1, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> new Timing.Protocol(-1, 1, 0));
+    }
+
+    /** The wait for quiet JIT compilers keeps calling, and returns once nothing compiles (here at once: a trivial call). */
+    @Test void awaitQuietJitReturnsOnceTheCompilersAreIdle() {
+        AtomicInteger calls = new AtomicInteger();
+        long start = System.nanoTime();
+        Timing.awaitQuietJit(calls::incrementAndGet, 50, 5_000);
+        double ms = (System.nanoTime() - start) / 1e6;
+        assertTrue(calls.get() > 0);
+        assertTrue(ms < 5_000, "waited " + ms + " ms");
     }
 }
