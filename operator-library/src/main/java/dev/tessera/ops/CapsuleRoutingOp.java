@@ -119,8 +119,12 @@ public final class CapsuleRoutingOp implements Operator {
     @Override public List<Knob> knobs(long[] shapeArgs) {
         return List.of(
                 new Knob("lanes", List.of(4L, 8L, 16L, 32L), 16),
-                new Knob("u_hat_unroll", List.of(1L, 2L, 4L, 8L), 4),
-                new Knob("fuse_last_agreement", List.of(0L, 1L), 1));
+                new Knob("u_hat_unroll", List.of(1L, 2L, 4L, 8L, 16L), 4),
+                new Knob("u_hat_k_outer", List.of(0L, 1L), 0),
+                new Knob("fuse_last_agreement", List.of(0L, 1L), 1),
+                new Knob("s_unroll", List.of(1L, 2L, 4L, 16L), 1),
+                new Knob("agree_j_inner", List.of(0L, 1L), 0),
+                new Knob("softmax_per_row", List.of(0L, 1L), 1));
     }
 
     /**
@@ -131,15 +135,20 @@ public final class CapsuleRoutingOp implements Operator {
      *
      * <ul>
      *   <li>{@code caps_u_hat} for the block: loops i, j, o (blocks of {@code u_hat_unroll}, knob), k,
-     *       the o block unrolled, so each W element is one broadcast FMA into a vector of batch lanes;
+     *       the o block unrolled, so each W element is one broadcast FMA into a vector of batch lanes
+     *       ({@code u_hat_k_outer}, knob: k outside the o blocks instead, one load of the input per k);
      *       the transposed input {@code caps_u_t} is computed per i (DI vectors);
-     *   <li>per iteration, {@code caps_s} reduces over i in its outer loop, and the softmax of row i
-     *       ({@code caps_max}, {@code caps_exp}, {@code caps_sum}; {@code caps_c} and every
-     *       {@code caps_logits} inlined) is computed inside that loop, so a row's J weights never
-     *       leave L1; {@code caps_v} with its norm and squash factor per output capsule;
+     *   <li>per iteration, {@code caps_s} reduces over i in its outer loop (its o loop unrolled by
+     *       {@code s_unroll}, knob), and the softmax of row i ({@code caps_max}, {@code caps_exp},
+     *       {@code caps_sum}; {@code caps_c} and every {@code caps_logits} inlined) is computed inside
+     *       that loop, so a row's J weights never leave L1 ({@code softmax_per_row}, knob: 0 computes
+     *       the softmax of the whole block first); {@code caps_v} with its norm and squash factor per
+     *       output capsule;
      *   <li>the agreement of an iteration is its own pass over û, stored for the block, except the
      *       last one, which only the last softmax reads: with {@code fuse_last_agreement} (knob) it is
-     *       computed per row inside the last {@code caps_s} loop, saving one pass over û.
+     *       computed per row inside the last {@code caps_s} loop, saving one pass over û (only where
+     *       the softmax is per row). {@code agree_j_inner} (knob) moves its reduction over o outside
+     *       the loop over j: J independent accumulations instead of one dependent chain of DO.
      * </ul>
      *
      * û for a block of 16 is I·J·DO·16 floats (11.8 MB at the CapsNet shape): it lives in L3 and is
@@ -151,8 +160,9 @@ public final class CapsuleRoutingOp implements Operator {
      */
     @Override public void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) {
         List<Knob> k = knobs(shapeArgs);
-        long lanes = k.get(0).valueIn(config), unroll = k.get(1).valueIn(config);
-        boolean fuseLast = k.get(2).valueIn(config) == 1;
+        long lanes = k.get(0).valueIn(config), unroll = k.get(1).valueIn(config), sUnroll = k.get(4).valueIn(config);
+        boolean kOuter = k.get(2).valueIn(config) == 1, fuseLast = k.get(3).valueIn(config) == 1;
+        boolean agreeJInner = k.get(5).valueIn(config) == 1, softmaxPerRow = k.get(6).valueIn(config) == 1;
         int iters = iterations(s);
         Stage out = s.stage("capsule_routing");
         if (!(out.op().axes().get(0).extent() instanceof IntImm)) {
@@ -169,7 +179,8 @@ public final class CapsuleRoutingOp implements Operator {
         uhat.computeAt(out, block);
         Stage.Parts ub = uhat.split("b", lanes);
         Stage.Parts uo = uhat.split("o", unroll);
-        uhat.reorder(ub.outer().name(), "i", "j", uo.outer().name(), "k", uo.inner().name(), ub.inner().name());
+        if (kOuter) uhat.reorder(ub.outer().name(), "i", "j", "k", uo.outer().name(), uo.inner().name(), ub.inner().name());
+        else uhat.reorder(ub.outer().name(), "i", "j", uo.outer().name(), "k", uo.inner().name(), ub.inner().name());
         uhat.unroll(uo.inner());
         uhat.vectorize(ub.inner());
         vectorizeBatch(s.stage("caps_u_t"), lanes).computeAt(uhat, "i");
@@ -180,16 +191,27 @@ public final class CapsuleRoutingOp implements Operator {
             Stage st = s.stage(stage("s", t));
             st.computeAt(out, block);
             Stage.Parts sb = st.split("b", lanes);
-            st.reorder(sb.outer().name(), "i", "j", "o", sb.inner().name());
+            if (sUnroll > 1) {
+                Stage.Parts so = st.split("o", sUnroll);
+                st.reorder(sb.outer().name(), "i", "j", so.outer().name(), so.inner().name(), sb.inner().name());
+                st.unroll(so.inner());
+            } else {
+                st.reorder(sb.outer().name(), "i", "j", "o", sb.inner().name());
+            }
             st.vectorize(sb.inner());
-            for (String what : List.of("max", "exp", "sum")) vectorizeBatch(s.stage(stage(what, t)), lanes).computeAt(st, "i");
+            for (String what : List.of("max", "exp", "sum")) {
+                Stage softmax = vectorizeBatch(s.stage(stage(what, t)), lanes);
+                if (softmaxPerRow) softmax.computeAt(st, "i");
+                else softmax.computeAt(out, block);
+            }
             Stage consumer = t == iters ? out : vectorizeBatch(s.stage(stage("v", t)), lanes);
             if (t < iters) consumer.computeAt(out, block);
             vectorizeBatch(s.stage(stage("norm2_", t)), lanes).computeAt(consumer, "j");
             vectorizeBatch(s.stage(stage("scale", t)), lanes).computeAt(consumer, "j");
             if (t < iters) {
                 Stage agree = vectorizeBatch(s.stage(stage("agree", t)), lanes);
-                if (fuseLast && t == iters - 1) agree.computeAt(s.stage(stage("s", t + 1)), "i");
+                if (agreeJInner) agree.reorder(agreeOrderJInner(agree));
+                if (fuseLast && softmaxPerRow && t == iters - 1) agree.computeAt(s.stage(stage("s", t + 1)), "i");
                 else agree.computeAt(out, block);
             }
         }
@@ -230,6 +252,15 @@ public final class CapsuleRoutingOp implements Operator {
                 else agree.computeAt(out, "b");
             }
         }
+    }
+
+    /** An agreement stage's loops with the reduction over o moved outside j: ten independent accumulators instead of one chain of DO. */
+    private static String[] agreeOrderJInner(Stage agree) {
+        List<String> order = new ArrayList<>(agree.leafNames());
+        int j = order.indexOf("j"), o = order.indexOf("o");
+        order.set(j, "o");
+        order.set(o, "j");
+        return order.toArray(String[]::new);
     }
 
     /** Splits a stage's batch loop by {@code lanes}, moves the inner part innermost and vectorizes it. */
