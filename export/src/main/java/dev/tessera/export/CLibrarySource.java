@@ -51,6 +51,7 @@ public final class CLibrarySource {
             KernelAbi abi = k.abi();
             h.append("/* ").append(k.name()).append(": ").append(k.operator()).append(" with shape arguments ").append(k.shape())
                     .append(", dtype ").append(k.dtype()).append(".\n");
+            if (!k.note().isEmpty()) h.append(" * ").append(k.role()).append(": ").append(k.note()).append(".\n");
             for (var a : abi.args())
                 h.append(" *   ").append(a.output() ? "out " : "in  ").append(a.name()).append(": ")
                         .append(KernelAbi.cType(a.dtype())).append(abi.shapeText(a)).append('\n');

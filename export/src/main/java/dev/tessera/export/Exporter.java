@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.TesseraUserError;
 import dev.tessera.ir.Var;
 import dev.tessera.lower.Lower;
+import dev.tessera.lower.PrepackedProgram;
 import dev.tessera.lower.ir.LoweredFunc;
 import dev.tessera.ops.Operator;
 import dev.tessera.ops.OperatorInstance;
@@ -123,14 +124,36 @@ public final class Exporter {
             Operator op = r.resolveOperator();
             OperatorInstance inst = r.build();
             Schedule s = schedule(r, op, inst);
-            LoweredFunc f = Lower.lower(s, kname);
             // The symbolic leading dimension keeps the name the user gave it (N in "N,128").
             Map<Var, String> dimNames = new IdentityHashMap<>();
             if (r.symbolicLeading() && !inst.shapeVars().isEmpty())
                 dimNames.put(inst.shapeVars().get(0), r.shapeText().split("\\s*,\\s*")[0].trim());
-            out.add(new ExportedKernel(kname, r, op.describe(), r.shapeText(), r.resolveDtype(), TraceJson.write(s.trace()), f, KernelAbi.of(f, dimNames)));
+            String trace = TraceJson.write(s.trace());
+            LoweredFunc f = Lower.lower(s, kname);
+            out.add(new ExportedKernel(kname, r, op.describe(), r.shapeText(), r.resolveDtype(), trace, f, KernelAbi.of(f, dimNames),
+                    ExportedKernel.KERNEL, ""));
+            if (s.prepackedStages().isEmpty()) continue;
+            // Constant inputs packed once: one entry per pack function, and the kernel over the packed copies.
+            PrepackedProgram p = Lower.lowerPrepacked(s, kname);
+            String kp = unique(kname + "_prepacked", used);
+            List<String> packNames = new ArrayList<>();
+            for (LoweredFunc pack : p.packs()) {
+                String pname = unique(pack.name(), used);
+                packNames.add(pname);
+                out.add(new ExportedKernel(pname, r, op.describe(), r.shapeText(), r.resolveDtype(), trace, pack, KernelAbi.of(pack, dimNames),
+                        ExportedKernel.PACK, "packs a constant input once for " + kp));
+            }
+            out.add(new ExportedKernel(kp, r, op.describe(), r.shapeText(), r.resolveDtype(), trace, p.kernel(), KernelAbi.of(p.kernel(), dimNames),
+                    ExportedKernel.PREPACKED, kname + " with its constant inputs packed by " + String.join(", ", packNames)));
         }
         return out;
+    }
+
+    /** {@code name}, or it with a number appended when another exported kernel has it already. */
+    private static String unique(String name, Set<String> used) {
+        String n = name;
+        for (int i = 2; !used.add(n); i++) n = name + "_" + i;
+        return n;
     }
 
     private static Schedule schedule(KernelRequest r, Operator op, OperatorInstance inst) {
@@ -168,6 +191,8 @@ public final class Exporter {
         for (ExportedKernel k : kernels) {
             ObjectNode n = ks.addObject();
             n.put("name", k.name());
+            n.put("role", k.role());
+            if (!k.note().isEmpty()) n.put("note", k.note());
             n.put("operator", k.request().operator());
             n.put("description", k.operator());
             n.put("shape", k.shape());

@@ -53,6 +53,7 @@ public final class PythonModule {
             params.addAll(outKw);
             k.append("def ").append(e.name()).append('(').append(String.join(", ", params)).append("):\n")
                     .append("    \"\"\"").append(e.operator()).append(" with shape arguments ").append(e.shape()).append(", dtype ").append(e.dtype()).append(".\n\n");
+            if (!e.note().isEmpty()) k.append("    ").append(e.role()).append(": ").append(e.note()).append(".\n\n");
             for (var a : abi.args())
                 k.append("    ").append(a.output() ? "out " : "in  ").append(a.name()).append(": ").append(a.dtype()).append(abi.shapeText(a)).append('\n');
             k.append("    \"\"\"\n    return _run(_K_").append(e.name()).append(", (").append(String.join(", ", in)).append(in.size() == 1 ? ",)" : ")")
