@@ -8,6 +8,10 @@
  * fn(begin, end, closure), and waits for them all.
  * A parallel loop met inside a chunk (nested parallelism) runs its whole range inline.
  *
+ * An idle thread spins for TESSERA_SPIN_US microseconds (default 200; 0: never) before it sleeps:
+ * a worker waiting for the next loop, the caller waiting for the last chunks. Kernels called back to
+ * back, and a kernel's successive parallel loops, then find the workers awake.
+ *
  * The pool size is TESSERA_NUM_THREADS, else the number of online CPUs, read when the first parallel
  * loop runs; tessera_runtime_set_num_threads changes it. Calls from several application threads
  * are serialized on the pool. Every symbol is weak so that two exported libraries linked statically
@@ -16,6 +20,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TESSERA_WEAK __attribute__((weak))
@@ -42,6 +47,42 @@ static void *job_closure;
 static int64_t job_min, job_extent, job_chunks;
 
 #define CHUNKS_PER_THREAD 8
+
+static int64_t spin_ns = -1;   /* read from TESSERA_SPIN_US when the pool starts */
+
+static int64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t) t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Spins for at most spin_ns while *word == value; returns whether it changed. */
+static int spin_while_equal(const uint64_t *word, uint64_t value) {
+    if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != value) return 1;
+    if (spin_ns <= 0) return 0;
+    int64_t start = now_ns();
+    for (int i = 1;; i++) {
+        cpu_relax();
+        if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != value) return 1;
+        if ((i & 63) == 0 && now_ns() - start > spin_ns) return 0;
+    }
+}
+
+static int64_t default_spin_ns(void) {
+    const char *s = getenv("TESSERA_SPIN_US");
+    if (s && *s) {
+        char *end;
+        long us = strtol(s, &end, 10);
+        if (*end == '\0' && us >= 0 && us <= 1000000) return (int64_t) us * 1000;
+    }
+    return 200 * 1000;
+}
 
 static int default_threads(void) {
     const char *s = getenv("TESSERA_NUM_THREADS");
@@ -81,6 +122,11 @@ static void *worker_main(void *unused) {
     pthread_mutex_lock(&pool_lock);
     seen = generation;
     for (;;) {
+        if (generation == seen && !stopping) {
+            pthread_mutex_unlock(&pool_lock);
+            spin_while_equal(&generation, seen);
+            pthread_mutex_lock(&pool_lock);
+        }
         while (generation == seen && !stopping) pthread_cond_wait(&work_ready, &pool_lock);
         if (stopping) break;
         seen = generation;
@@ -97,6 +143,7 @@ static void *worker_main(void *unused) {
 
 /* Starts `threads - 1` workers; call with call_lock held. */
 static void start_pool(int threads) {
+    if (spin_ns < 0) spin_ns = default_spin_ns();
     workers = threads > 1 ? calloc((size_t) threads - 1, sizeof(pthread_t)) : NULL;
     worker_count = 0;
     stopping = 0;
@@ -158,7 +205,7 @@ TESSERA_WEAK void tessera_parallel_for(tessera_chunk_fn fn, void *closure, int64
         return;
     }
     pthread_mutex_lock(&pool_lock);
-    uint64_t gen = ++generation;
+    uint64_t gen = generation + 1;
     job_fn = fn;
     job_closure = closure;
     job_min = min;
@@ -166,6 +213,7 @@ TESSERA_WEAK void tessera_parallel_for(tessera_chunk_fn fn, void *closure, int64
     job_chunks = chunks;
     __atomic_store_n(&remaining, chunks, __ATOMIC_RELEASE);
     __atomic_store_n(&claim, (gen & 0xffffffffu) << 32, __ATOMIC_RELEASE);
+    __atomic_store_n(&generation, gen, __ATOMIC_RELEASE);  /* last: a spinning worker reads the job after it */
     pthread_cond_broadcast(&work_ready);
     pthread_mutex_unlock(&pool_lock);
 
@@ -173,6 +221,13 @@ TESSERA_WEAK void tessera_parallel_for(tessera_chunk_fn fn, void *closure, int64
     run_chunks(gen, fn, closure, min, extent, chunks);
     in_parallel = 0;
     /* The closure lives on this thread's stack: never return before every chunk is done. */
+    if (spin_ns > 0) {
+        int64_t start = now_ns();
+        for (int i = 1; __atomic_load_n(&remaining, __ATOMIC_ACQUIRE) != 0; i++) {
+            cpu_relax();
+            if ((i & 63) == 0 && now_ns() - start > spin_ns) break;
+        }
+    }
     pthread_mutex_lock(&pool_lock);
     while (__atomic_load_n(&remaining, __ATOMIC_ACQUIRE) != 0) pthread_cond_wait(&work_done, &pool_lock);
     pthread_mutex_unlock(&pool_lock);

@@ -131,6 +131,7 @@ public final class ParallelRuntime {
                 IN_PARALLEL.set(false);
             }
             // The closure lives on this thread's native stack: never return before every chunk is done.
+            spinUntil(() -> job.done.getCount() == 0);
             boolean interrupted = false;
             while (true) {
                 try {
@@ -144,6 +145,20 @@ public final class ParallelRuntime {
         } catch (Throwable t) {
             record(sink, t);
         }
+    }
+
+    /**
+     * How long an idle thread spins before it sleeps: a worker waiting for the next loop, the calling
+     * thread waiting for the last chunks. Kernels called back to back (and a kernel's successive
+     * parallel loops) then find the workers awake instead of paying a wake-up each time. System
+     * property {@code tessera.spin.us} (microseconds; 0 turns spinning off).
+     */
+    static final long SPIN_NS = 1000L * Long.getLong("tessera.spin.us", 200);
+
+    private static void spinUntil(java.util.function.BooleanSupplier ready) {
+        if (SPIN_NS <= 0 || ready.getAsBoolean()) return;
+        long start = System.nanoTime();
+        while (!ready.getAsBoolean() && System.nanoTime() - start < SPIN_NS) Thread.onSpinWait();
     }
 
     /**
@@ -235,6 +250,7 @@ public final class ParallelRuntime {
             while (true) {
                 Runnable r;
                 try {
+                    spinUntil(() -> !queue.isEmpty());
                     r = queue.take();
                 } catch (InterruptedException e) {
                     continue;
