@@ -23,6 +23,7 @@ import dev.tessera.dsl.Tensor;
 import dev.tessera.schedule.Schedule;
 import dev.tessera.schedule.Stage;
 import dev.tessera.schedule.Step;
+import dev.tessera.schedule.TailStrategy;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.ArrayList;
@@ -120,10 +121,24 @@ public final class Lower {
         return kernel + "_pack_" + prepacked.inputs().get(0).name().replaceAll("[^A-Za-z0-9_]", "_");
     }
 
-    /** The schedule of a prepacked stage alone, as the output of its own function: the stage's loop steps replayed. */
+    /**
+     * The schedule of a prepacked stage alone, as the output of its own function: the stage's loop
+     * steps replayed. The packed buffer is then the function's output, sized by its shape, so a
+     * split that rounds the stage's storage up (legal inside the kernel) guards its tail instead:
+     * the same values, no growth.
+     */
     private static Schedule packSchedule(Schedule schedule, Stage prepacked) {
-        List<Step> steps = schedule.trace().stream().filter(s -> s.stage().equals(prepacked.name()) && isLoopStep(s)).toList();
+        List<Step> steps = schedule.trace().stream().filter(s -> s.stage().equals(prepacked.name()) && isLoopStep(s))
+                .map(Lower::guardInsteadOfRoundUp).toList();
         return Schedule.replay(prepacked.op().outputs(), steps);
+    }
+
+    private static Step guardInsteadOfRoundUp(Step step) {
+        return switch (step) {
+            case Step.Split s when s.tail() == TailStrategy.ROUND_UP -> new Step.Split(s.stage(), s.axis(), s.factor(), s.nparts(), TailStrategy.GUARD);
+            case Step.Tile t when t.tail() == TailStrategy.ROUND_UP -> new Step.Tile(t.stage(), t.x(), t.y(), t.xFactor(), t.yFactor(), TailStrategy.GUARD);
+            default -> step;
+        };
     }
 
     /** Whether a step schedules the loops of its stage (and so belongs to a prepacked stage's own function). */

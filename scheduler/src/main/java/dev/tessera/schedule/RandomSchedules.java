@@ -10,8 +10,8 @@ import java.util.Random;
 
 /**
  * Samples random schedules of any operator: splits (factors that need not divide, every legal
- * tail strategy), fuses, reorders, vectorize/unroll/parallel annotations, and inline, root and
- * compute_at placements. Every step is legal on its own; a sample can still be rejected by
+ * tail strategy), fuses, reorders, vectorize/unroll/parallel annotations, inline, root and
+ * compute_at placements, and the dataflow rewrites rfactor, cache_write, prepack and cache_read. Every step is legal on its own; a sample can still be rejected by
  * lowering when a stage placed inside a loop has a reader outside it. Used by the differential
  * tests and as the simplest automatic search space.
  */
@@ -23,7 +23,9 @@ public final class RandomSchedules {
     public static Schedule sample(List<Tensor> outputs, long seed) {
         Random rnd = new Random(seed);
         Schedule s = Schedule.create(outputs);
-        rewriteDataflow(s, rnd);
+        // A generator of its own, so the samples that do not prepack stay those of earlier versions; its seed
+        // mixed (Random's first draws for neighbouring seeds are nearly equal).
+        rewriteDataflow(s, rnd, new Random(new java.util.SplittableRandom(seed).nextLong()));
         List<Stage> stages = new ArrayList<>(s.stages());
         java.util.Collections.reverse(stages); // consumers first, so producers can pick their final loops
         for (Stage st : stages) {
@@ -34,8 +36,8 @@ public final class RandomSchedules {
         return s;
     }
 
-    /** Graph-level primitives first, while the affected stages have no loop schedule: rfactor, cache_write, cache_read. */
-    private static void rewriteDataflow(Schedule s, Random rnd) {
+    /** Graph-level primitives first, while the affected stages have no loop schedule: rfactor, cache_write, prepack, cache_read. */
+    private static void rewriteDataflow(Schedule s, Random rnd, Random prepackRnd) {
         for (Stage st : new ArrayList<>(s.stages())) {
             double r = rnd.nextDouble();
             if (st.isReduction() && r < 0.25) {
@@ -51,19 +53,50 @@ public final class RandomSchedules {
                 st.cacheWrite();
             }
         }
+        prepack(s, prepackRnd);
         if (rnd.nextDouble() < 0.3) {
             List<Tensor> tensors = new ArrayList<>(s.inputs());
             for (Stage st : s.stages()) tensors.addAll(st.op().outputs());
             Tensor t = tensors.get(rnd.nextInt(tensors.size()));
             List<Stage> readers = new ArrayList<>();
-            for (Stage st : s.stages()) if (st.inputs().contains(t) && (readers.isEmpty() || rnd.nextBoolean())) readers.add(st);
+            // a prepacked stage reads its constant itself: it cannot read a cached copy
+            for (Stage st : s.stages()) if (st.inputs().contains(t) && !st.isPrepacked() && (readers.isEmpty() || rnd.nextBoolean())) readers.add(st);
             if (!readers.isEmpty()) s.cacheRead(t, readers.toArray(Stage[]::new));
         }
     }
 
+    /**
+     * Sometimes declares one kernel input constant and prepacks it: one or two of its dimensions
+     * split by random factors (padding where they do not divide), the new dimensions in the default
+     * panel order or shuffled.
+     */
+    private static void prepack(Schedule s, Random rnd) {
+        if (rnd.nextDouble() >= 0.15) return;
+        List<Tensor> inputs = s.inputs().stream().filter(t -> t.rank() > 0).toList();
+        if (inputs.isEmpty()) return;
+        Tensor t = inputs.get(rnd.nextInt(inputs.size()));
+        List<Integer> dims = new ArrayList<>();
+        for (int d = 0; d < t.rank(); d++) dims.add(d);
+        java.util.Collections.shuffle(dims, rnd);
+        List<Step.LayoutSplit> splits = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (int d = 0; d < t.rank(); d++) names.add("i" + d);
+        for (int d : dims.subList(0, Math.min(dims.size(), 1 + rnd.nextInt(2)))) {
+            splits.add(new Step.LayoutSplit("i" + d, FACTORS[rnd.nextInt(FACTORS.length)]));
+            names.set(names.indexOf("i" + d), "i" + d + ".outer");
+            names.add("i" + d + ".inner");
+        }
+        List<String> order = List.of();
+        if (rnd.nextBoolean()) {
+            java.util.Collections.shuffle(names, rnd);
+            order = names;
+        }
+        s.prepack(t, splits, order);
+    }
+
     /** Chooses where a stage is computed; returns whether it covers its whole domain (root). */
     private static boolean place(Schedule s, Stage st, Random rnd) {
-        if (st.isOutput()) return true;
+        if (st.isOutput() || st.isPrepacked()) return true;
         double r = rnd.nextDouble();
         if (r < 0.3 && !st.isReduction() && st.op().outputs().size() == 1) {
             st.computeInline();

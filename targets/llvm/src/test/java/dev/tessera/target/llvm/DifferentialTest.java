@@ -51,7 +51,7 @@ class DifferentialTest {
     void randomSchedulesMatchTheReference(String name) {
         Operator op = Operators.get(name);
         List<long[]> shapes = op.testShapes().stream().map(op::parseShape).toList();
-        int compiled = 0, rejected = 0;
+        int compiled = 0, rejected = 0, prepacked = 0;
         int wanted = Math.min(SCHEDULES, op.differentialSchedules());
         for (long seed = 0; compiled < wanted; seed++) {
             // Rotate: concrete shape 0, concrete shape 1, symbolic leading dimension.
@@ -79,9 +79,33 @@ class DifferentialTest {
                 String problem = runAndCompare(inst, k, lead, seed);
                 if (problem != null) throw new AssertionError(failure(name, seed, shape, symbolic, s, (symbolic ? "leading size " + lead + ": " : "") + problem));
             }
+            if (!s.prepackedStages().isEmpty()) {
+                prepacked += checkPackedOnce(inst, s, name, seed, shape, symbolic);
+            }
             compiled++;
         }
-        System.out.printf("%s: %d random schedules compiled and matched the reference (%d rejected by lowering)%n", name, compiled, rejected);
+        System.out.printf("%s: %d random schedules compiled and matched the reference (%d rejected by lowering; %d prepack an input, also run packed once)%n",
+                name, compiled, rejected, prepacked);
+    }
+
+    /**
+     * A sample that prepacks an input also runs the way a caller with constant weights does: packed
+     * once, then called. Returns 1, or 0 when the kernel cannot take the packed copy in place of the
+     * constant (a shape variable only the constant carries: the user error that says so).
+     */
+    private static int checkPackedOnce(OperatorInstance inst, Schedule s, String name, long seed, long[] shape, boolean symbolic) {
+        CompiledKernel k = LlvmBackend.instance().compile(s, name, Target.host());
+        for (long lead : symbolic ? SYMBOLIC_SIZES : new long[] {-1}) {
+            String problem;
+            try {
+                problem = PrepackTest.prepackedMismatch(inst, k, lead, seed);
+            } catch (TesseraUserError e) {
+                assertTrue(e.getMessage().contains("cannot be bound"), failure(name, seed, shape, symbolic, s, "packed once: " + e.getMessage()));
+                return 0;
+            }
+            if (problem != null) throw new AssertionError(failure(name, seed, shape, symbolic, s, "packed once" + (symbolic ? ", leading size " + lead : "") + ": " + problem));
+        }
+        return 1;
     }
 
     /** Operators a user writes: a tuple reduction (argmax) and mixed dtypes with casts and math, under random schedules. */
