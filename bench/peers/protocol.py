@@ -51,6 +51,7 @@ def measure(fn, warmup, repeats, min_batch_ms, timer=None):
         "max_ms": times[-1],
         "repeats": len(times),
         "calls_per_repeat": batch,
+        "times_ms": times,
     }
 
 

@@ -30,6 +30,10 @@ public final class Compare implements Callable<Integer> {
     @Option(names = "--only", description = "Comma-separated workload ids, or OPERATOR:SHAPE for an ad-hoc Tessera-only row.")
     String only;
 
+    @Option(names = "--rounds", defaultValue = "3", description = "Rounds the repetitions are split into; each round times Tessera, then every peer, "
+            + "so that all see the machine's slow and fast periods alike (default ${DEFAULT-VALUE}).")
+    int rounds;
+
     @Option(names = "--warmup", defaultValue = "3", description = "Untimed calls first (default ${DEFAULT-VALUE}).")
     int warmup;
 
@@ -99,7 +103,7 @@ public final class Compare implements Callable<Integer> {
         Path root = Path.of(System.getProperty("tessera.bench.root", ".")).toAbsolutePath().normalize();
         WorkloadTable table = workloads == null ? WorkloadTable.builtIn() : WorkloadTable.read(workloads);
         List<Workload> selected = table.select(only);
-        Timing.Protocol protocol = new Timing.Protocol(warmup, repeats, minBatchMs);
+        Timing.Protocol protocol = new Timing.Protocol(warmup, repeats, minBatchMs, rounds);
         List<TuningRecord> records = switch (schedule) {
             case "default" -> null;
             case "best" -> {

@@ -47,6 +47,11 @@ public record Figure(String workload, String target, Status status, String messa
 
     public boolean isOk() { return status == Status.OK; }
 
+    /** This figure with other timing statistics (an ok figure's rounds pooled). */
+    public Figure withStats(Timing.Stats s) {
+        return new Figure(workload, target, status, message, s, maxAbsError, checkedPoints, flops, bytes, note);
+    }
+
     /** Median milliseconds per call, NaN without a measurement. */
     public double medianMs() { return isOk() ? stats.medianMs() : Double.NaN; }
 }

@@ -60,10 +60,12 @@ public final class ReportWriter {
             b.append("- **Machine**: ").append(r.machine().describe()).append('\n');
             b.append("- **Limits measured in this run**: ").append(limits(r)).append('\n');
             b.append(String.format(Locale.ROOT, "- **Protocol**: %d thread%s for every target; %d warm-up call%s, then %d timed repetition%s"
-                            + " of a batch of calls lasting at least %s ms; the median time per call; spread = interquartile range / median."
-                            + " Tessera: default schedules, in-process through FFM, checked against the reference interpreter;"
+                            + " of a batch of calls lasting at least %s ms%s; the median time per call; spread = interquartile range / median."
+                            + " Tessera: in-process through FFM (the schedule each row names), checked against the reference interpreter;"
                             + " peers: checked against an independent float64 NumPy computation.\n",
-                    r.threads(), plural(r.threads()), p.warmup(), plural(p.warmup()), p.repeats(), plural(p.repeats()), minBatch));
+                    r.threads(), plural(r.threads()), p.warmup(), plural(p.warmup()), p.repeats(), plural(p.repeats()), minBatch,
+                    p.rounds() > 1 ? String.format(Locale.ROOT, ", in %d interleaved rounds (each: Tessera's share of the repetitions after its"
+                            + " own warm-up, then each peer's; the rounds pooled)", p.rounds()) : ""));
         }
         if (!r.versions().isEmpty()) b.append("- **Peers**: ").append(versions(r)).append('\n');
         b.append("- **Run**: ").append(r.date()).append(r.commit().isEmpty() ? "" : ", commit " + r.commit()).append("\n\n");

@@ -33,6 +33,16 @@ class TimingTest {
         assertEquals(2, calls.get());
     }
 
+    @Test void roundsSplitTheRepetitionsAndPoolBack() {
+        Timing.Protocol p = new Timing.Protocol(3, 15, 20, 3);
+        assertEquals(new Timing.Protocol(3, 5, 20, 1), p.round());
+        assertEquals(new Timing.Protocol(3, 6, 20, 1), new Timing.Protocol(3, 16, 20, 3).round(), "rounded up: no repetition lost");
+        assertEquals(2, new Timing.Protocol(0, 2, 0, 3).rounds(), "never more rounds than repetitions");
+        Timing.Stats pooled = Timing.Stats.pooled(java.util.List.of(new Timing.Sample(new double[] {5, 1}, 4), new Timing.Sample(new double[] {4, 2, 3}, 7)));
+        assertEquals(Timing.Stats.of(new double[] {1, 2, 3, 4, 5}, 7), pooled);
+        assertThrows(IllegalArgumentException.class, () -> new Timing.Protocol(1, 1, 0, 0));
+    }
+
     @Test void protocolRejectsImpossibleCounts() {
         assertThrows(IllegalArgumentException.class, () -> new Timing.Protocol(1, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> new Timing.Protocol(-1, 1, 0));
