@@ -1,15 +1,16 @@
 package dev.tessera.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.TesseraUserError;
 import dev.tessera.autotune.TuningRecord;
 import dev.tessera.ops.Operators;
 import dev.tessera.target.llvm.ParallelRuntime;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -53,13 +54,6 @@ public final class Harness {
             }
         }
         return figures;
-    }
-
-    /** Tessera's figure for one workload, measured alone (its repetitions in one go). */
-    public static Figure tessera(Workload w, Options o) {
-        Timing.Protocol p = o.protocol();
-        return sideBySide(w, new Options(new Timing.Protocol(p.warmup(), p.repeats(), p.minBatchMs()), o.threads(), o.checkPoints(), o.checkBudgetMs(),
-                o.tuningRecords()), null).get(0);
     }
 
     /**
@@ -155,7 +149,7 @@ public final class Harness {
         return out;
     }
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static String line(Workload w, Figure f) {
         String head = String.format(Locale.ROOT, "%-18s %-9s ", w.id(), f.target());
