@@ -33,7 +33,11 @@ public final class Timing {
         /** The interquartile range relative to the median: a spread that one outlier cannot dominate. */
         public double spread() { return medianMs > 0 ? (p75Ms - p25Ms) / medianMs : 0; }
 
-        /** Stats of the per-call times of several samples taken together (interleaved rounds of one measurement). */
+        /**
+         * Stats of the per-call times of several samples taken together (interleaved rounds of one
+         * measurement); the calls per repetition reported are the last sample's (each round sizes its
+         * own batch).
+         */
         public static Stats pooled(List<Sample> samples) {
             double[] all = samples.stream().flatMapToDouble(x -> Arrays.stream(x.timesMs())).toArray();
             return of(all, samples.get(samples.size() - 1).callsPerRepeat());

@@ -11,7 +11,8 @@ import java.util.Random;
 /**
  * Samples random schedules of any operator: splits (factors that need not divide, every legal
  * tail strategy), fuses, reorders, vectorize/unroll/parallel annotations, inline, root and
- * compute_at placements, and the dataflow rewrites rfactor, cache_write, prepack and cache_read. Every step is legal on its own; a sample can still be rejected by
+ * compute_at placements, and the dataflow rewrites rfactor, cache_write, prepack and cache_read.
+ * Every step is legal on its own; a sample can still be rejected by
  * lowering when a stage placed inside a loop has a reader outside it. Used by the differential
  * tests and as the simplest automatic search space.
  */
