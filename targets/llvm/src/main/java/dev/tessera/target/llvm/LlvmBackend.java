@@ -30,7 +30,7 @@ public final class LlvmBackend implements Backend {
     public LlvmKernel compile(LoweredFunc f, Target t) {
         checkTarget(t);
         String symbol = LlvmJit.uniqueSymbol(f.name());
-        LlvmJit.Compiled c = LlvmJit.get().compile(symbol, ctx -> LlvmCodegen.generate(ctx, f, symbol));
+        LlvmJit.Compiled c = LlvmJit.get().compile(symbol, ctx -> LlvmCodegen.generate(ctx, f, symbol, LlvmJit.get().hostFeatures(), true));
         return new LlvmKernel(f, symbol, c);
     }
 
@@ -43,7 +43,7 @@ public final class LlvmBackend implements Backend {
     /** The LLVM IR of the kernel for {@code t}, before ({@code optimized == false}) or after {@code default<O3>}. */
     public String source(LoweredFunc f, Target t, boolean optimized) {
         checkTarget(t);
-        return LlvmJit.get().source(t, optimized, ctx -> LlvmCodegen.generate(ctx, f, f.name()));
+        return LlvmJit.get().source(t, optimized, ctx -> LlvmCodegen.generate(ctx, f, f.name(), t.features(), true));
     }
 
     private void checkTarget(Target t) {

@@ -95,12 +95,12 @@ public final class LlvmCodegen {
         final Map<BufferRef, LLVMValueRef> buffers = new IdentityHashMap<>();
     }
 
-    private LlvmCodegen(LLVMContextRef ctx, LLVMModuleRef mod, String symbol) {
+    private LlvmCodegen(LLVMContextRef ctx, LLVMModuleRef mod, String symbol, String features) {
         this.ctx = ctx;
         this.mod = mod;
         this.symbol = symbol;
         this.b = LLVMCreateBuilderInContext(ctx);
-        this.math = new VectorMath(ctx, mod, b);
+        this.math = new VectorMath(ctx, mod, b, features);
         i1 = LLVMInt1TypeInContext(ctx);
         i8 = LLVMInt8TypeInContext(ctx);
         i16 = LLVMInt16TypeInContext(ctx);
@@ -114,21 +114,15 @@ public final class LlvmCodegen {
     }
 
     /**
-     * Builds the module for {@code f} in {@code ctx}, naming the entry {@code symbol}. The module is
-     * verified; a verifier failure is an {@link IllegalStateException} (a code generator bug).
+     * Builds the module for {@code f} in {@code ctx}, naming the entry {@code symbol}, for a CPU with the
+     * LLVM feature string {@code features} (the instructions the math functions may use). With
+     * {@code alignedBuffers} false the buffer parameters need only the alignment of their element
+     * type (for kernels called from other programs, whose arrays are rarely 64-byte aligned). The
+     * module is verified; a verifier failure is an {@link IllegalStateException} (a code generator bug).
      */
-    public static LLVMModuleRef generate(LLVMContextRef ctx, LoweredFunc f, String symbol) {
-        return generate(ctx, f, symbol, true);
-    }
-
-    /**
-     * As {@link #generate(LLVMContextRef, LoweredFunc, String)}; with {@code alignedBuffers} false the
-     * buffer parameters need only the alignment of their element type (for kernels called from other
-     * programs, whose arrays are rarely 64-byte aligned).
-     */
-    public static LLVMModuleRef generate(LLVMContextRef ctx, LoweredFunc f, String symbol, boolean alignedBuffers) {
+    public static LLVMModuleRef generate(LLVMContextRef ctx, LoweredFunc f, String symbol, String features, boolean alignedBuffers) {
         LLVMModuleRef mod = LLVMModuleCreateWithNameInContext(symbol, ctx);
-        LlvmCodegen g = new LlvmCodegen(ctx, mod, symbol);
+        LlvmCodegen g = new LlvmCodegen(ctx, mod, symbol, features);
         g.alignedBuffers = alignedBuffers;
         try {
             g.emitEntry(f);

@@ -28,6 +28,9 @@ public final class LlvmObjectEmitter {
     /** The CPU levels of the x86-64 psABI, oldest first, as LLVM names them. */
     public static final List<String> X86_64_LEVELS = List.of("x86-64", "x86-64-v2", "x86-64-v3", "x86-64-v4");
 
+    /** The AVX-512 features x86-64-v4 implies, in LLVM's spelling, for the code generator's choice of instructions. */
+    private static final String X86_64_V4_FEATURES = "+avx512f,+avx512bw,+avx512cd,+avx512dq,+avx512vl";
+
     private LlvmObjectEmitter() {}
 
     /** The triple objects are emitted for: the host's (exports target the machine family they are built on). */
@@ -67,7 +70,7 @@ public final class LlvmObjectEmitter {
             LLVMDisposeTargetData(layout);
             LLVMContextRef ctx = LLVMContextCreate();
             try {
-                LLVMModuleRef mod = LlvmCodegen.generate(ctx, f, symbol, false);
+                LLVMModuleRef mod = LlvmCodegen.generate(ctx, f, symbol, cpu.equals("x86-64-v4") ? X86_64_V4_FEATURES : "", false);
                 LlvmJit.prepare(mod, triple, dataLayout, cpu, "");
                 for (var fn = LLVMGetFirstFunction(mod); fn != null && !fn.isNull(); fn = LLVMGetNextFunction(fn)) {
                     if (LLVMIsDeclaration(fn) != 0) continue;

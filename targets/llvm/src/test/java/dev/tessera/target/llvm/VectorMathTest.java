@@ -172,10 +172,17 @@ class VectorMathTest {
             double[] xs = inputs(fn, t, 42 + fn.ordinal());
             double[] ys = fn == Fn.POW ? exponents(t, 7) : null;
             double[] scalar = run(fn, t, 1, xs, ys);
-            double[] vector = run(fn, t, t == DType.F64 ? 8 : 16, xs, ys);
-            for (int i = 0; i < N; i++) {
-                if (Double.doubleToLongBits(scalar[i]) != Double.doubleToLongBits(vector[i]))
-                    fail(fn + " " + t + "(" + xs[i] + (ys == null ? "" : ", " + ys[i]) + "): scalar " + scalar[i] + " but vector " + vector[i]);
+            int vectorLanes = t == DType.F64 ? 8 : 16;
+            double[] vector = run(fn, t, vectorLanes, xs, ys);
+            // 128-, 256-, 512- and 1024-bit vectors: on AVX-512 each width takes its own instructions.
+            for (int bits : new int[] {128, 256, 512, 1024}) {
+                int lanes = bits / (t == DType.F64 ? 64 : 32);
+                double[] got = lanes == vectorLanes ? vector : run(fn, t, lanes, xs, ys);
+                for (int i = 0; i < N; i++) {
+                    if (Double.doubleToLongBits(scalar[i]) != Double.doubleToLongBits(got[i]))
+                        fail(fn + " " + t + "(" + xs[i] + (ys == null ? "" : ", " + ys[i]) + "): scalar " + scalar[i] + " but "
+                                + lanes + " lanes " + got[i]);
+                }
             }
             Measured m = measure(fn, t, xs, ys, vector);
             double bound = t == DType.F64 ? fn.boundF64 : fn.boundF32;
