@@ -72,6 +72,7 @@ final class ProgramFeatures {
                 case Step.ComputeRoot r -> {}
                 case Step.Specialize s -> {}
                 case Step.StorageAlign a -> {}
+                case Step.ReorderStorage r -> {}
                 case Step.Bind b -> {}
                 case Step.GpuTile g -> {}
                 case Step.SetScope sc -> {}

@@ -70,12 +70,12 @@ final class DivModRules {
             if (op == Op.DIV) return r.ramp(r.binary(Op.DIV, base, cs), new IntImm(s.value() / c, s.type()), n);
             return Rewriter.broadcast(r.binary(Op.MOD, base, cs), n);
         }
-        // A ramp that stays within one block of c (its base known modulo a multiple of c, the lanes not
+        // A ramp that stays within one block of c (its base constant or known modulo a multiple of c, the lanes not
         // crossing the next multiple): the quotient is the same in every lane, the remainder a ramp.
         // This keeps a read of a packed layout (x / c, x % c) a dense vector access.
         if (a instanceof Ramp(Expr base, Expr stride, int n) && stride instanceof IntImm s && s.value() >= 0) {
             ModularSet m = ModularSet.of(base);
-            if (m.coeff() > 0 && m.coeff() % c == 0 && Math.floorMod(m.base(), c) + s.value() * (n - 1) < c) {
+            if (m.coeff() % c == 0 && Math.floorMod(m.base(), c) + s.value() * (n - 1) < c) { // coeff 0: the base is a constant
                 Expr cs = ((Broadcast) b).value();
                 if (op == Op.DIV) return Rewriter.broadcast(r.binary(Op.DIV, base, cs), n);
                 return r.ramp(new IntImm(Math.floorMod(m.base(), c), base.type()), s, n);

@@ -171,6 +171,10 @@ class SimplifierTest {
         assertEquals(new Ramp(add(x, y), c(1), 4), s(add(new Ramp(x, c(1), 4), new Broadcast(y, 4))));
         assertEquals(new Ramp(mul(x, c(8)), c(8), 4), s(mul(new Ramp(x, c(1), 4), new Broadcast(c(8), 4))));
         assertEquals(new Broadcast(x, 4), s(new Ramp(x, c(0), 4)));
+        // A constant ramp within one block of the divisor: one quotient for every lane, a ramp of remainders.
+        assertEquals(new Broadcast(c(0), 16), s(bin(Op.DIV, new Ramp(c(0), c(1), 16), new Broadcast(c(16), 16))));
+        assertEquals(new Broadcast(c(2), 16), s(bin(Op.DIV, new Ramp(c(32), c(1), 16), new Broadcast(c(16), 16))));
+        assertEquals(new Ramp(c(0), c(1), 16), s(bin(Op.MOD, new Ramp(c(32), c(1), 16), new Broadcast(c(16), 16))));
         Map<Var, Interval> scope = Map.of(x, Interval.of(c(0), c(3)));
         assertTrue(Simplifier.canProve(bin(Op.LT, new Ramp(mul(x, c(4)), c(1), 4), new Broadcast(c(16), 4)), scope));
     }

@@ -161,6 +161,7 @@ public final class Lower {
             case Step.Prepack p -> false;
             case Step.Specialize s -> false;
             case Step.StorageAlign a -> false;
+            case Step.ReorderStorage r -> false;
             case Step.Bind b -> false;
             case Step.GpuTile g -> false;
             case Step.SetScope s -> false;

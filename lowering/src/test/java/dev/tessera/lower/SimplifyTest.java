@@ -107,6 +107,18 @@ class SimplifyTest {
     }
 
     @Test
+    void divisionOfATileStartThatIsASumOfScaledTermsFolds() {
+        // let p = (i % 14) * 14 + x * 7 in C[(p + 3) / 14 + (p + 3) % 14]: a tile of half a row of 14 pixels.
+        Var i = Var.index("i"), x = Var.index("x"), p = Var.index("p");
+        Expr start = bin(Op.ADD, bin(Op.MUL, bin(Op.MOD, i, c(14)), c(14)), bin(Op.MUL, x, c(7)));
+        Expr pixel = bin(Op.ADD, p, c(3));
+        Stmt body = new Store(out, bin(Op.ADD, bin(Op.MUL, bin(Op.DIV, pixel, c(14)), c(16)), bin(Op.MOD, pixel, c(14))), zero);
+        Stmt loops = new For(i, c(0), c(56), LoopKind.SERIAL, new For(x, c(0), c(2), LoopKind.SERIAL, new LetStmt(p, start, body)));
+        String printed = IRPrinter.print(Simplify.apply(loops));
+        assertEquals(true, printed.contains("C[(((i % 14)*16) + (x*7)) + 3] = 0f"), printed);
+    }
+
+    @Test
     void dropsAlwaysTruePredicate() {
         Var i = Var.index("i");
         Expr idx = new Ramp(bin(Op.MUL, i, c(4)), c(1), 4);

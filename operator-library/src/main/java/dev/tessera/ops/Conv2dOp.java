@@ -91,14 +91,17 @@ public final class Conv2dOp implements Operator {
      * select into the packing; {@code prepack_weight}: 1 declares the weights constant across calls
      * and packs them once, ahead of calls, into panels of {@code tile_rows} output channels
      * ([F/tile_rows, C, KH, KW, tile_rows]), so the weights a register tile broadcasts at each
-     * reduction step are contiguous (off by default).
+     * reduction step are contiguous (off by default); {@code layout}: 0 the column panels above, 1
+     * the direct convolution of {@link #direct}, where a register tile is {@code tile_rows} pixels of
+     * an output row by {@code tile_vectors} vectors of output channels and {@code panel_rows} the
+     * output rows of a parallel iteration.
      */
     @Override public List<Knob> knobs(long[] shapeArgs) {
         ConvShape c = ConvShape.of(shapeArgs);
         return knobs(Layout.choose(c.n(), c.f(), c.oh(), c.ow(), c.channelsPerGroup() * c.kh() * c.kw(), 16), c.oh());
     }
 
-    private static final List<Long> TILE_ROWS = List.of(1L, 2L, 3L, 4L, 6L, 8L, 12L);
+    private static final List<Long> TILE_ROWS = List.of(1L, 2L, 3L, 4L, 6L, 7L, 8L, 12L, 14L);
 
     private static List<Knob> knobs(Layout d, long oh) {
         return List.of(
@@ -107,7 +110,8 @@ public final class Conv2dOp implements Operator {
                 new Knob("panel_rows", panelRowChoices(oh, d.panelRows()), d.panelRows()),
                 new Knob("channel_parts", List.of(1L, 2L, 4L, 8L), d.channelParts()),
                 new Knob("pad_placement", List.of(0L, 1L), 0),
-                new Knob("prepack_weight", List.of(0L, 1L), 0));
+                new Knob("prepack_weight", List.of(0L, 1L), 0),
+                new Knob("layout", List.of(0L, 1L), 0));
     }
 
     private static List<Long> panelRowChoices(long oh, long chosen) {
@@ -192,6 +196,10 @@ public final class Conv2dOp implements Operator {
         Map<String, Long> kn = Knob.resolve(name(), knobs, config);
         long rows = kn.get("tile_rows"), width = kn.get("tile_vectors") * lanes, panelRows = kn.get("panel_rows"), parts = kn.get("channel_parts");
 
+        if (kn.get("layout") == 1) {
+            direct(s, kn, lanes);
+            return;
+        }
         if (kn.get("pad_placement") == 0) {
             pad.computeRoot();
             pad.parallel(pad.fuse("n", "c"));
@@ -226,6 +234,53 @@ public final class Conv2dOp implements Operator {
         gemm.unroll("f");
         gemm.unroll(gp.outer());
         gemm.vectorize(gp.inner());
+    }
+
+    /**
+     * The direct layout: register tiles of {@code tile_rows} pixels of one output row by
+     * {@code tile_vectors} vectors of output channels, accumulating over (ry, rx, rc) from the padded
+     * input itself (no column panels: each pixel's input is one broadcast) and from weights laid out
+     * with 16 consecutive output channels contiguous (prepacked, or copied so on every call). No lane
+     * idles on a 7x7 or 14x14 image. The parallel loop runs over channel tiles and panels of
+     * {@code panel_rows} output rows, channel tiles outermost so a thread's consecutive iterations
+     * share weights. Ignores channel_parts and pad_placement (the padding is its own pass).
+     */
+    private static void direct(Schedule s, Map<String, Long> kn, long lanes) {
+        Stage conv = s.stage("conv2d"), gemm = s.stage("conv2d_gemm");
+        Stage pad = s.stage("conv2d_pad");
+        pad.computeRoot();
+        pad.parallel(pad.fuse("n", "c"));
+        pad.vectorize(pad.split("x", lanes).inner());
+        s.stage("conv2d_cols").computeInline();
+
+        // conv2d: n, channel tile, panel of rows | rows of the panel, pixel tile | tile channels, tile pixels (the copy-out)
+        Stage.Parts channels = conv.split("f", kn.get("tile_vectors") * lanes);
+        Stage.Parts panel = conv.split("y", kn.get("panel_rows"));
+        Stage.Parts tile = conv.split("x", kn.get("tile_rows"));
+        conv.reorder(conv.axis("n"), channels.outer(), panel.outer(), panel.inner(), tile.outer(), channels.inner(), tile.inner());
+        conv.parallel(conv.fuse(conv.fuse(conv.axis("n"), channels.outer()), panel.outer()));
+        conv.unroll(tile.inner());
+
+        Tensor weight = s.inputs().stream().filter(t -> t.name().equals("weight")).findFirst().orElseThrow();
+        if (kn.get("prepack_weight") == 1) {
+            s.prepackPanels(weight, 0, lanes).parallel("i0.outer");
+        } else {
+            // Each call copies the weights to [C, KH, KW, F]: 16 consecutive output channels are then one vector too.
+            Stage copy = s.cacheRead(weight, gemm);
+            copy.computeRoot();
+            copy.reorderStorage("i1", "i2", "i3", "i0");
+            copy.reorder("i1", "i2", "i3", "i0");
+            copy.parallel("i1");
+        }
+
+        // The accumulators: one vector of output channels per (channel vector, pixel), pixel-major so each is dense.
+        gemm.computeAt(conv, tile.outer());
+        Stage.Parts vectors = gemm.split("f", lanes);
+        gemm.reorder("n", "ry", "rx", "rc", vectors.outer().name(), "p", vectors.inner().name());
+        gemm.unroll(vectors.outer());
+        gemm.unroll("p");
+        gemm.vectorize(vectors.inner());
+        gemm.reorderStorage("n", "p", "f");
     }
 
     private static long constant(Expr e) {

@@ -11,7 +11,8 @@ import java.util.Random;
 /**
  * Samples random schedules of any operator: splits (factors that need not divide, every legal
  * tail strategy), fuses, reorders, vectorize/unroll/parallel annotations, inline, root and
- * compute_at placements, and the dataflow rewrites rfactor, cache_write, prepack and cache_read.
+ * compute_at placements, the dataflow rewrites rfactor, cache_write, prepack and cache_read, and
+ * reorder_storage of intermediate stages.
  * Every step is legal on its own; a sample can still be rejected by
  * lowering when a stage placed inside a loop has a reader outside it. Used by the differential
  * tests and as the simplest automatic search space.
@@ -26,15 +27,26 @@ public final class RandomSchedules {
         Schedule s = Schedule.create(outputs);
         // A generator of its own, so the samples that do not prepack stay those of earlier versions; its seed
         // mixed (Random's first draws for neighbouring seeds are nearly equal).
-        rewriteDataflow(s, rnd, new Random(new java.util.SplittableRandom(seed).nextLong()));
+        java.util.SplittableRandom seeds = new java.util.SplittableRandom(seed);
+        rewriteDataflow(s, rnd, new Random(seeds.nextLong()));
+        Random layoutRnd = new Random(seeds.nextLong()); // likewise for reorder_storage
         List<Stage> stages = new ArrayList<>(s.stages());
         java.util.Collections.reverse(stages); // consumers first, so producers can pick their final loops
         for (Stage st : stages) {
             boolean atRoot = place(s, st, rnd);
             if (st.attachment() instanceof Attachment.Inline) continue;
+            reorderStorage(st, layoutRnd);
             transformLoops(st, rnd, atRoot);
         }
         return s;
+    }
+
+    /** Now and then, an intermediate stage's storage in a shuffled dimension order. */
+    private static void reorderStorage(Stage st, Random rnd) {
+        if (st.isOutput() || st.isPrepacked() || st.op().axes().size() < 2 || rnd.nextDouble() >= 0.2) return;
+        List<String> order = new ArrayList<>(st.op().axes().stream().map(dev.tessera.ir.Axis::name).toList());
+        java.util.Collections.shuffle(order, rnd);
+        st.reorderStorage(order.toArray(String[]::new));
     }
 
     /** Graph-level primitives first, while the affected stages have no loop schedule: rfactor, cache_write, prepack, cache_read. */

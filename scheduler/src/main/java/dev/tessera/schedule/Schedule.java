@@ -226,6 +226,7 @@ public final class Schedule {
             case Step.Prepack p -> throw new AssertionError("handled above");
             case Step.Specialize sp -> { checkSpecialize(st, sp); yield null; }
             case Step.StorageAlign a -> { st.applyStorageAlign(a); yield null; }
+            case Step.ReorderStorage r -> { st.applyReorderStorage(r); yield null; }
             case Step.Prefetch p -> { st.applyPrefetch(p); yield null; }
             case Step.Bind b -> { st.applyBind(b); yield null; }
             case Step.GpuTile g -> st.applyGpuTile(g);

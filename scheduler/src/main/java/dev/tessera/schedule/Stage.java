@@ -46,6 +46,8 @@ public final class Stage {
     private Attachment attachment = new Attachment.Root();
     private List<Expr> bodies;
     private final Map<Integer, long[]> storageAlign = new HashMap<>();
+    /** The storage dimensions, outermost first, as reorder_storage set them; null: the definition's order. */
+    private int[] storageOrder;
     private final List<Step.Prefetch> prefetches = new ArrayList<>();
     private String scope;
     private boolean prepacked;
@@ -249,6 +251,17 @@ public final class Stage {
 
     /** Pads the stride of storage dimension {@code axis} to {@code factor * n + offset} elements (see {@link Step.StorageAlign}). */
     public void storageAlign(String axis, long factor, long offset) { schedule.apply(new Step.StorageAlign(name(), axis, factor, offset)); }
+
+    /** Lays out the storage with the spatial dimensions {@code order}, outermost first (see {@link Step.ReorderStorage}). */
+    public void reorderStorage(String... order) { schedule.apply(new Step.ReorderStorage(name(), List.of(order))); }
+
+    /** The storage dimensions, outermost first: indices into the definition's spatial axes. */
+    public int[] storageOrder() {
+        if (storageOrder != null) return storageOrder.clone();
+        int[] identity = new int[op.axes().size()];
+        for (int d = 0; d < identity.length; d++) identity[d] = d;
+        return identity;
+    }
 
     /** Prefetches the data of {@code tensor} that iteration {@code distance} steps ahead of loop {@code axis} reads (see {@link Step.Prefetch}). */
     public void prefetch(Tensor tensor, String axis, long distance) { schedule.apply(new Step.Prefetch(name(), tensor.name(), axis, distance)); }
@@ -476,6 +489,16 @@ public final class Stage {
         if (s.factor() < 1 || s.offset() < 0 || s.offset() >= s.factor())
             throw new TesseraUserError(where + ": need factor >= 1 and 0 <= offset < factor");
         storageAlign.put(d, new long[] {s.factor(), s.offset()});
+    }
+
+    void applyReorderStorage(Step.ReorderStorage s) {
+        String where = "reorder_storage(" + name() + ", " + String.join(", ", s.order()) + ")";
+        if (isOutput) throw new TesseraUserError(where + ": " + name() + " is an output; its layout is the caller's. Reorder the storage of an intermediate or cache stage");
+        checkNotPrepacked(where);
+        List<String> dims = op.axes().stream().map(Axis::name).toList();
+        if (s.order().size() != dims.size() || !new java.util.HashSet<>(s.order()).equals(new java.util.HashSet<>(dims)))
+            throw new TesseraUserError(where + ": name each storage dimension of " + name() + " once; its dimensions: " + dims);
+        storageOrder = s.order().stream().mapToInt(dims::indexOf).toArray();
     }
 
     private LoopAxis leafOrError(String n, String where) {

@@ -27,6 +27,7 @@ import java.util.List;
         @JsonSubTypes.Type(value = Step.Prepack.class, name = "prepack"),
         @JsonSubTypes.Type(value = Step.Specialize.class, name = "specialize"),
         @JsonSubTypes.Type(value = Step.StorageAlign.class, name = "storage_align"),
+        @JsonSubTypes.Type(value = Step.ReorderStorage.class, name = "reorder_storage"),
         @JsonSubTypes.Type(value = Step.Prefetch.class, name = "prefetch"),
         @JsonSubTypes.Type(value = Step.Bind.class, name = "bind"),
         @JsonSubTypes.Type(value = Step.GpuTile.class, name = "gpu_tile"),
@@ -125,6 +126,16 @@ public sealed interface Step {
      * vector boundaries ({@code offset} 0), or deliberately off them to avoid set conflicts.
      */
     record StorageAlign(String stage, String axis, long factor, long offset) implements Step {}
+
+    /**
+     * Lays out the stage's storage with its spatial dimensions in {@code order}, outermost first,
+     * instead of the order of its definition (Halide's {@code reorder_storage}): the last one named
+     * is contiguous. The loops and the values are unchanged; a tile vectorized along a dimension
+     * that is not the definition's last then reads and writes dense vectors.
+     */
+    record ReorderStorage(String stage, List<String> order) implements Step {
+        public ReorderStorage { order = List.copyOf(order); }
+    }
 
     /**
      * At the top of each iteration of loop {@code axis}, prefetches the elements of {@code tensor}

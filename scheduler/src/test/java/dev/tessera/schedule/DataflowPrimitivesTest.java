@@ -120,6 +120,15 @@ class DataflowPrimitivesTest {
         fails(() -> sch.stage("z").storageAlign("i", 16, 0), "z is an output");
         fails(() -> sch.stage("y").storageAlign("q", 16, 0), "q is not a storage dimension of y", "[i, j]");
         fails(() -> sch.stage("y").storageAlign("i", 16, 16), "0 <= offset < factor");
+        fails(() -> sch.stage("z").reorderStorage("j", "i"), "reorder_storage(z, j, i)", "z is an output");
+        fails(() -> sch.stage("y").reorderStorage("j"), "name each storage dimension of y once", "[i, j]");
+        fails(() -> sch.stage("y").reorderStorage("j", "j"), "name each storage dimension of y once");
+        fails(() -> sch.stage("y").reorderStorage("j", "q"), "name each storage dimension of y once");
+        sch.stage("y").reorderStorage("j", "i");
+        assertEquals(List.of(1, 0), java.util.Arrays.stream(sch.stage("y").storageOrder()).boxed().toList());
+        Schedule replayed = Schedule.replay(List.of(z), TraceJson.read(TraceJson.write(sch.trace())));
+        assertTrue(TraceJson.write(sch.trace()).contains("\"step\":\"reorder_storage\""));
+        assertEquals(List.of(1, 0), java.util.Arrays.stream(replayed.stage("y").storageOrder()).boxed().toList());
         fails(() -> s.stage("acc").prefetch(a, "q", 4), "prefetch(acc, A, q, distance=4)", "has no loop 'q'");
         fails(() -> s.stage("acc").prefetch(a, "k", 0), "the distance must be at least 1");
         fails(() -> s.stage("C").prefetch(a, "i", 2), "C does not read A", "[acc]");

@@ -64,6 +64,7 @@ class PrepackScheduleTest {
         fails(() -> packed.setScope("shared"), "set_scope(B.packed, shared)", legal);
         fails(() -> s.apply(new Step.CacheWrite("B.packed")), "cache_write(B.packed)", legal);
         fails(() -> s.apply(new Step.StorageAlign("B.packed", "i0", 16, 0)), "storage_align", legal);
+        fails(() -> s.apply(new Step.ReorderStorage("B.packed", List.of("i0", "i1", "i2"))), "reorder_storage", legal);
         // A copy stage between the constant and its packed stage would run on every call.
         fails(() -> s.cacheRead(b, packed), "B.packed is prepacked and reads the constant inputs themselves");
     }

@@ -47,7 +47,7 @@ public final class Simplify {
     private static final class Pass extends StmtMutator {
         private final Map<Var, Interval> scope = new HashMap<>();
         private final Map<Var, Expr> substitutions = new HashMap<>();
-        /** Lets of a scaled variable ({@code j.outer * 64}, a tile's start): substituted where a division or modulo reads them. */
+        /** Lets of scaled variables ({@code j.outer * 64}, a tile's start; or a sum of them): substituted where a division or modulo reads them. */
         private final Map<Var, Expr> scaled = new HashMap<>();
 
         @Override
@@ -125,6 +125,20 @@ public final class Simplify {
                     && (op == dev.tessera.ir.Binary.Op.ADD || op == dev.tessera.ir.Binary.Op.SUB) && a instanceof Var && b instanceof IntImm;
         }
 
+        /**
+         * {@code v * c}, or a sum of such terms and constants ({@code y * 14 + x.outer * 7}, the start of
+         * a tile of part of a row; v may be a quotient or remainder of a fused loop, {@code (i % 14) * 14}):
+         * what a division or modulo by a multiple of the c's can fold.
+         */
+        private static boolean isScaledSum(Expr e) {
+            return switch (e) {
+                case Binary(Binary.Op op, Expr a, Expr b) when op == Binary.Op.MUL -> b instanceof IntImm && !Exprs.vars(a).isEmpty();
+                case Binary(Binary.Op op, Expr a, Expr b) when op == Binary.Op.ADD ->
+                        isScaledSum(a) && (isScaledSum(b) || b instanceof IntImm);
+                default -> false;
+            };
+        }
+
         /** {@code let var = value in body}, with value already simplified. */
         private Stmt let(Var var, Expr value, Stmt body) {
             // Ramps and broadcasts are substituted too: a vector index must stay visibly a ramp to become a dense access.
@@ -139,7 +153,7 @@ public final class Simplify {
             }
             boolean integer = var.type().isIntegral() && !var.type().isVector();
             if (integer) scope.put(var, Bounds.of(value, scope));
-            boolean isScaled = value instanceof Binary(Binary.Op op, Expr a, Expr b) && op == Binary.Op.MUL && a instanceof Var && b instanceof IntImm;
+            boolean isScaled = isScaledSum(value);
             if (isScaled) scaled.put(var, value);
             Stmt nb;
             try {

@@ -75,7 +75,8 @@ public final class StorageFlattening {
                         layouts.put(t, new Layout(b, r.mins(), strides));
                     }
                     Stmt inner = mutate(r.body());
-                    Expr size = r.storageExtents().isEmpty() ? Te.c(1) : dev.tessera.arith.Simplifier.simplify(Te.mul(r.storageExtents().get(0), strides.get(0)));
+                    int outermost = r.storageExtents().isEmpty() ? -1 : stage.storageOrder()[0];
+                    Expr size = outermost < 0 ? Te.c(1) : dev.tessera.arith.Simplifier.simplify(Te.mul(r.storageExtents().get(outermost), strides.get(outermost)));
                     for (int i = bufs.size() - 1; i >= 0; i--) {
                         inner = new Allocate(bufs.get(i), size, inner);
                         layouts.remove(r.op().outputs().get(i));
@@ -121,11 +122,17 @@ public final class StorageFlattening {
         return s;
     }
 
-    /** Row-major strides, each dimension's stride padded as the stage's storage_align steps ask. */
+    /**
+     * Row-major strides in the stage's storage order (its definition's unless reorder_storage changed
+     * it), each dimension's stride padded as the stage's storage_align steps ask; indexed by the
+     * definition's dimensions.
+     */
     private static List<Expr> alignedStrides(List<Expr> extents, Stage stage) {
-        List<Expr> s = new ArrayList<>();
+        Expr[] s = new Expr[extents.size()];
+        int[] order = stage.storageOrder();
         Expr stride = Te.c(1);
-        for (int d = extents.size() - 1; d >= 0; d--) {
+        for (int o = order.length - 1; o >= 0; o--) {
+            int d = order[o];
             long[] align = stage.storageAlignment(d);
             if (align != null) {
                 // The smallest stride >= the packed one that is factor * n + offset.
@@ -133,10 +140,10 @@ public final class StorageFlattening {
                 stride = Te.add(Te.mul(Te.div(Te.add(Te.sub(stride, off), Te.c(align[0] - 1)), f), f), off);
                 stride = dev.tessera.arith.Simplifier.simplify(stride);
             }
-            s.add(0, stride);
+            s[d] = stride;
             stride = Exprs.isConst(stride, 1) ? extents.get(d) : Te.mul(extents.get(d), stride);
         }
-        return s;
+        return List.of(s);
     }
 
     private static TesseraUserError outOfScope(Tensor t, Schedule schedule) {

@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** specialize, storage_align, prefetch and multi-level tiling: the code they produce and the values it computes. */
+/** specialize, storage_align, reorder_storage, prefetch and multi-level tiling: the code they produce and the values it computes. */
 class SchedulePrimitivesTest {
     @Test void specializedKernelDropsTheGuardsOnTheFastPathAndKeepsThemOnTheGeneralOne() {
         var op = Operators.get("add");
@@ -44,6 +44,37 @@ class SchedulePrimitivesTest {
         String ir = IRPrinter.print(Lower.lower(s, "k"));
         assertTrue(ir.contains("allocate B.cache[f32 * 936]"), ir); // 13 rows x 72
         check(inst, s);
+    }
+
+    @Test void reorderStorageMakesTheLastNamedDimensionContiguous() {
+        var op = Operators.get("matmul");
+        OperatorInstance inst = op.build(new long[] {20, 70, 13});
+        Schedule s = Schedule.create(inst.outputs());
+        op.applyDefaultSchedule(s);
+        Stage cache = s.stage("B.cache");
+        String before = IRPrinter.print(Lower.lower(s, "k"));
+        cache.reorderStorage("i1", "i0"); // the packed panel of B transposed: k contiguous
+        String ir = IRPrinter.print(Lower.lower(s, "k"));
+        assertTrue(!ir.equals(before) && ir.contains("allocate B.cache[f32 * "), ir);
+        check(inst, s);
+
+        // A local tile vectorized along its first dimension: with that dimension stored last, its vectors are dense.
+        OperatorInstance add = Operators.get("add").build(new long[] {32, 20});
+        Schedule t = Schedule.create(add.outputs());
+        Stage out = t.stage(add.output());
+        Stage copy = t.cacheRead(add.inputs().get(0), out);
+        Stage.Parts rows = out.split("i", 16);
+        out.reorder(rows.outer(), out.axis("j"), rows.inner());
+        out.vectorize(rows.inner());
+        copy.computeAt(out, rows.outer());
+        copy.reorder("i1", "i0");
+        copy.vectorize("i0");
+        String strided = IRPrinter.print(Lower.lower(t, "k"));
+        copy.reorderStorage("i1", "i0");
+        String dense = IRPrinter.print(Lower.lower(t, "k"));
+        assertTrue(strided.contains("ramp(i1, 20, 16)"), strided);
+        assertTrue(dense.contains("ramp(i1*16, 1, 16)"), dense);
+        check(add, t);
     }
 
     @Test void multiLevelTilingNestsTheLevelsAndComputesTheSameValues() {
