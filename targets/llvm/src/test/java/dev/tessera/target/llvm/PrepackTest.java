@@ -40,16 +40,19 @@ import org.junit.jupiter.api.Test;
 class PrepackTest {
     static Stream<Arguments> workloads() {
         return Stream.of(
-                Arguments.of("matmul", "40,40,24", "prepack_b"),
-                Arguments.of("dense", "7,21,5", "prepack_b"),
-                Arguments.of("dense", "16,16,9", "prepack_b"),
-                Arguments.of("conv2d", "1,8,14,14,16,3,3,1,1", "prepack_weight"),
-                Arguments.of("conv2d", "2,4,5,4,4,2,2,1,1,2,2", "prepack_weight"));
+                Arguments.of("matmul", "40,40,24", "prepack_b", ""),
+                Arguments.of("dense", "7,21,5", "prepack_b", ""),
+                Arguments.of("dense", "16,16,9", "prepack_b", ""),
+                Arguments.of("conv2d", "1,8,14,14,16,3,3,1,1", "prepack_weight", ""),
+                Arguments.of("conv2d", "2,4,5,4,4,2,2,1,1,2,2", "prepack_weight", ""),
+                Arguments.of("conv2d", "1,20,9,9,40,3,3,1,1", "prepack_weight", "layout"),
+                Arguments.of("conv2d", "2,4,5,4,4,2,2,1,1,2,2", "prepack_weight", "layout"));
     }
 
-    @ParameterizedTest(name = "{0} {1}")
+    /** {@code direct}: a knob set to 1 in every trial besides the prepack knob (conv2d's direct layout), or empty. */
+    @ParameterizedTest(name = "{0} {1} {3}")
     @MethodSource("workloads")
-    void prepackedWeightsUnderRandomTilesMatchTheReference(String opName, String shapeText, String knob) {
+    void prepackedWeightsUnderRandomTilesMatchTheReference(String opName, String shapeText, String knob, String direct) {
         Operator op = Operators.get(opName);
         long[] shape = java.util.Arrays.stream(shapeText.split(",")).mapToLong(Long::parseLong).toArray();
         Random rnd = new Random(7);
@@ -57,6 +60,7 @@ class PrepackTest {
             Map<String, Long> config = new HashMap<>();
             for (Knob k : op.knobs(shape)) config.put(k.name(), k.choices().get(rnd.nextInt(k.choices().size())));
             config.put(knob, 1L);
+            if (!direct.isEmpty()) config.put(direct, 1L);
             for (boolean symbolic : new boolean[] {false, true}) {
                 OperatorInstance inst = symbolic ? op.buildSymbolic(shape) : op.build(shape);
                 Schedule s = Schedule.create(inst.outputs());

@@ -77,6 +77,22 @@ class SchedulePrimitivesTest {
         check(add, t);
     }
 
+    @Test void conv2dDirectLayoutCopiesTheWeightsChannelsLastOnEveryCall() {
+        var op = Operators.get("conv2d");
+        for (String shape : List.of("1,20,9,9,40,3,3,1,1", "2,4,5,4,4,2,2,1,1,2,2", "1,3,7,6,4,3,3,2,1")) {
+            long[] args = op.parseShape(shape);
+            for (boolean symbolic : new boolean[] {false, true}) {
+                OperatorInstance inst = symbolic ? op.buildSymbolic(args) : op.build(args);
+                Schedule s = Schedule.create(inst.outputs());
+                op.applyTunedSchedule(s, args, Map.of("layout", 1L, "tile_rows", 3L, "tile_vectors", 2L));
+                String ir = IRPrinter.print(Lower.lower(s, "k"));
+                // weight [F, C, KH, KW] copied as [C, KH, KW, F]: a vector of 16 output channels is one dense load.
+                assertTrue(ir.contains("allocate weight.cache[") && !ir.contains("weight.packed"), ir);
+                check(inst, s, symbolic ? new long[] {1, 3} : new long[0]);
+            }
+        }
+    }
+
     @Test void multiLevelTilingNestsTheLevelsAndComputesTheSameValues() {
         var op = Operators.get("matmul");
         OperatorInstance inst = op.build(new long[] {33, 50, 17});
