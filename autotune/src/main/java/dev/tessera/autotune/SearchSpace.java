@@ -42,6 +42,23 @@ public interface SearchSpace {
      * a user error.
      */
     static SearchSpace forTask(TuningTask task, OperatorInstance inst, String space, Target target) {
+        return forTask(task, inst, space, target, java.util.Map.of());
+    }
+
+    /**
+     * As {@link #forTask(TuningTask, OperatorInstance, String, Target)}, with the knobs in
+     * {@code pinned} held at their given value (a template space only; each name and value is
+     * checked against the operator's knobs).
+     */
+    static SearchSpace forTask(TuningTask task, OperatorInstance inst, String space, Target target, java.util.Map<String, Long> pinned) {
+        SearchSpace s = forTaskUnpinned(task, inst, space, target);
+        if (pinned.isEmpty()) return s;
+        if (!(s instanceof TemplateSpace t))
+            throw new dev.tessera.TesseraUserError("--knob pins knobs of an operator's template space; the " + s.kind() + " space has none");
+        return t.pinned(task.op(), pinned);
+    }
+
+    private static SearchSpace forTaskUnpinned(TuningTask task, OperatorInstance inst, String space, Target target) {
         if (target.isGpu()) {
             if (space.equals("template"))
                 throw new dev.tessera.TesseraUserError("template spaces are CPU-only (an operator's knobs configure its CPU schedule); on the "

@@ -29,6 +29,15 @@ final class TemplateSpace implements SearchSpace {
 
     @Override public String kind() { return "template"; }
 
+    /** This space with each knob in {@code values} held at that value (checked as the schedule checks a configuration). */
+    TemplateSpace pinned(String operator, Map<String, Long> values) {
+        Map<String, Long> checked = Knob.resolve(operator, knobs, values);
+        List<Knob> narrowed = knobs.stream()
+                .map(k -> values.containsKey(k.name()) ? new Knob(k.name(), List.of(checked.get(k.name())), checked.get(k.name())) : k)
+                .toList();
+        return new TemplateSpace(task, inst, narrowed);
+    }
+
     @Override public List<Knob> knobs() { return knobs; }
 
     /** The number of configurations. */

@@ -27,9 +27,12 @@ public final class Tuner {
      * @param batchSize  candidates proposed at a time (the cost model retrains between batches)
      * @param stopAfter  test hook: stop (as if killed) after this many new measurements; negative for never
      */
-    public record Options(String strategy, int trials, long seed, boolean resume, List<Path> warmStart, int batchSize, int stopAfter, String space) {
+    /** {@code pinned}: knobs of the template space held at one value while the others are searched. */
+    public record Options(String strategy, int trials, long seed, boolean resume, List<Path> warmStart, int batchSize, int stopAfter, String space,
+                          java.util.Map<String, Long> pinned) {
         public Options {
             warmStart = List.copyOf(warmStart);
+            pinned = java.util.Map.copyOf(pinned);
             if (!List.of("auto", "template", "automatic").contains(space))
                 throw new TesseraUserError("unknown search space '" + space + "'; spaces: auto (the template when the operator has knobs), template, automatic");
             if (trials < 1) throw new TesseraUserError("--trials must be at least 1, got " + trials);
@@ -40,13 +43,17 @@ public final class Tuner {
             this(strategy, trials, seed, resume, warmStart, batchSize, stopAfter, "auto");
         }
 
+        public Options(String strategy, int trials, long seed, boolean resume, List<Path> warmStart, int batchSize, int stopAfter, String space) {
+            this(strategy, trials, seed, resume, warmStart, batchSize, stopAfter, space, java.util.Map.of());
+        }
+
         public static Options of(String strategy, int trials, long seed) { return new Options(strategy, trials, seed, false, List.of(), 8, -1); }
 
-        public Options resuming() { return new Options(strategy, trials, seed, true, warmStart, batchSize, stopAfter, space); }
+        public Options resuming() { return new Options(strategy, trials, seed, true, warmStart, batchSize, stopAfter, space, pinned); }
 
-        public Options stoppingAfter(int n) { return new Options(strategy, trials, seed, resume, warmStart, batchSize, n, space); }
+        public Options stoppingAfter(int n) { return new Options(strategy, trials, seed, resume, warmStart, batchSize, n, space, pinned); }
 
-        public Options warmStartingFrom(List<Path> logs) { return new Options(strategy, trials, seed, resume, logs, batchSize, stopAfter, space); }
+        public Options warmStartingFrom(List<Path> logs) { return new Options(strategy, trials, seed, resume, logs, batchSize, stopAfter, space, pinned); }
     }
 
     /** Called after every measurement. */
@@ -74,7 +81,7 @@ public final class Tuner {
         TuningWorkload workload = task.workload(inst);
         TuningRecord.TargetInfo target = TuningRecord.TargetInfo.of(device);
         Backend backend = Backend.byName(device.kind());
-        SearchSpace space = SearchSpace.forTask(task, inst, opts.space(), device);
+        SearchSpace space = SearchSpace.forTask(task, inst, opts.space(), device, opts.pinned());
         if (device.isGpu() && SearchSpace.hasTemplate(task) && opts.space().equals("auto"))
             warnings.println("note: " + task.op() + "'s template space is CPU-only; on " + device.kind() + " the automatic GPU space is searched");
         SearchStrategy strategy = SearchStrategy.named(opts.strategy(), space);

@@ -3,8 +3,10 @@ package dev.tessera.autotune;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.TesseraUserError;
 import dev.tessera.dsl.Te;
 import dev.tessera.dsl.Tensor;
 import dev.tessera.ir.Axis;
@@ -69,6 +71,33 @@ class TunerTest {
             // resuming a finished run measures nothing
             assertEquals(0, Tuner.run(MATMUL, killed, opts.resuming(), m, null, QUIET).measured());
         }
+    }
+
+    @Test void pinnedKnobsHoldTheirValueInEveryTrial(@TempDir Path dir) {
+        Path log = dir.resolve("pinned.jsonl");
+        Map<String, Long> pinned = Map.of("tile_vectors", 2L, "prepack_b", 1L);
+        try (Measurer m = new InProcessMeasurer(FAST)) {
+            Tuner.Options opts = new Tuner.Options("evolutionary", 10, 3, false, List.of(), 4, -1, "template", pinned);
+            Tuner.run(MATMUL, log, opts, m, null, QUIET);
+        }
+        List<TuningRecord> recs = TuningLog.read(log).records();
+        assertEquals(10, recs.size());
+        for (TuningRecord r : recs) {
+            assertEquals(2L, r.provenance().knobs().get("tile_vectors"), r.provenance().toString());
+            assertEquals(1L, r.provenance().knobs().get("prepack_b"), r.provenance().toString());
+        }
+        assertTrue(recs.stream().map(r -> r.provenance().knobs()).distinct().count() > 1, "the other knobs are searched");
+
+        OperatorInstance inst = MATMUL.build();
+        String unknown = assertThrows(TesseraUserError.class,
+                () -> SearchSpace.forTask(MATMUL, inst, "template", Target.host(), Map.of("tile_cols", 2L))).getMessage();
+        assertTrue(unknown.contains("matmul has no schedule knob 'tile_cols'; its knobs: [tile_rows"), unknown);
+        String value = assertThrows(TesseraUserError.class,
+                () -> SearchSpace.forTask(MATMUL, inst, "template", Target.host(), Map.of("tile_rows", 5L))).getMessage();
+        assertEquals("knob tile_rows = 5 is not one of its choices [1, 2, 4, 6, 8]", value);
+        String automatic = assertThrows(TesseraUserError.class,
+                () -> SearchSpace.forTask(MATMUL, inst, "automatic", Target.host(), Map.of("tile_rows", 4L))).getMessage();
+        assertEquals("--knob pins knobs of an operator's template space; the automatic space has none", automatic);
     }
 
     @Test void aLongRunResumedWithSmallBatchesReplaysItsEarlierTrialsAndGoesOn(@TempDir Path dir) {

@@ -50,6 +50,10 @@ final class TuneCommand implements Runnable {
             description = "template (the operator's knobs), automatic (schedules generated from the compute definition alone) or auto (default: the template when the operator has one).")
     String space;
 
+    @Option(names = "--knob", paramLabel = "NAME=VALUE",
+            description = "Hold one knob of the template space at a value while the others are searched, e.g. --knob layout=1 (repeatable; see `tessera ops OP`).")
+    java.util.Map<String, Long> knobs = new java.util.LinkedHashMap<>();
+
     @Option(names = "--resume", description = "Continue a run from its log: traces already measured there are not measured again.")
     boolean resume;
 
@@ -82,10 +86,10 @@ final class TuneCommand implements Runnable {
         long[] shapeArgs = operator.parseShape(shape == null ? operator.defaultShapes().get(0) : shape);
         operator.build(shapeArgs, dtype == null ? operator.dtypes().get(0) : operator.checkDtype(dev.tessera.ir.DType.parse(dtype))); // validates the shape early
         TuningTask task = TuningTask.operator(op, attributes, shapeArgs, dtype);
-        Tuner.Options opts = new Tuner.Options(strategy, trials, seed, resume, warmStart, batch, -1, space);
+        Tuner.Options opts = new Tuner.Options(strategy, trials, seed, resume, warmStart, batch, -1, space, knobs);
         Measurer.Options mopts = new Measurer.Options(warmup, repeats, (long) (timeoutS * 1000));
         double flops = operator.flops(shapeArgs);
-        String spaceKind = SearchSpace.forTask(task, task.build(), space, device).kind();
+        String spaceKind = SearchSpace.forTask(task, task.build(), space, device, knobs).kind() + (knobs.isEmpty() ? "" : " " + knobs);
         System.err.printf("tuning %s %s on %s (%s) with %s search in the %s space, %d trials, log %s%n", operator.describe(), Arrays.toString(shapeArgs),
                 device.cpu(), device.isGpu() ? device.kind() + " " + device.gpu().arch() : device.kind(), strategy, spaceKind, trials, log);
         Tuner.Result r;
