@@ -21,8 +21,9 @@ import java.util.function.Consumer;
 
 /**
  * A built-in operator compiled for the host under its default schedule or its best tuning record, with random inputs
- * (uniform in [-1, 1), fixed seeds) and outputs in native buffers, ready to be called repeatedly;
- * and the check of its outputs against the reference interpreter. What {@code tessera bench} does
+ * (uniform in [-1, 1), fixed seeds) and outputs in native buffers, ready to be called repeatedly
+ * (weights that the schedule prepacks packed once, ahead of the calls, as {@code tessera bench} and
+ * the tuner time them); and the check of its outputs against the reference interpreter. What {@code tessera bench} does
  * (cli's KernelRunner), shared here by the JMH benchmark and the peer comparison.
  */
 public final class PreparedKernel implements AutoCloseable {
@@ -37,10 +38,16 @@ public final class PreparedKernel implements AutoCloseable {
     private final List<HostBuffer> args;
     private final double compileMs;
     private final String schedule;
+    /** The kernel with its constant inputs packed, and the buffers its call takes; null when nothing is prepacked. */
+    private final dev.tessera.target.PrepackedKernel prepacked;
+    private final List<HostBuffer> callArgs;
 
     private PreparedKernel(Operator operator, long[] shapeArgs, OperatorInstance instance, CompiledKernel kernel,
                            Map<Tensor, TensorValue> inputs, List<HostBuffer> args, double compileMs, String schedule) {
-        this.schedule = schedule;
+        this.prepacked = kernel.hasPrepackedStages() ? kernel.prepackFrom(args) : null;
+        this.callArgs = kernel.withoutConstants(args);
+        this.schedule = prepacked == null ? schedule
+                : schedule + ", " + String.join(", ", prepacked.constantNames()) + " prepacked once ahead of the calls";
         this.operator = operator;
         this.shapeArgs = shapeArgs;
         this.instance = instance;
@@ -91,8 +98,11 @@ public final class PreparedKernel implements AutoCloseable {
         return new PreparedKernel(op, shapeArgs, inst, kernel, inputs, args, compileMs, which);
     }
 
-    /** One run of the kernel on the prepared buffers. */
-    public void call() { kernel.call(args); }
+    /** One run of the kernel on the prepared buffers (reading the packed copies of prepacked weights). */
+    public void call() {
+        if (prepacked != null) prepacked.call(callArgs);
+        else kernel.call(args);
+    }
 
     public Operator operator() { return operator; }
 
@@ -155,6 +165,7 @@ public final class PreparedKernel implements AutoCloseable {
     }
 
     @Override public void close() {
+        if (prepacked != null) prepacked.close();
         for (HostBuffer b : args) b.close();
     }
 

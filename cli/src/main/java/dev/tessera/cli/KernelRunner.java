@@ -44,23 +44,9 @@ final class KernelRunner {
         Map<Tensor, TensorValue> inputs = arguments.inputValues();
         List<HostBuffer> args = arguments.buffers();
         List<String> constants = kernel.hasPrepackedStages() ? kernel.constantNames() : List.of();
-        dev.tessera.target.PrepackedKernel prepacked = null;
         try {
-            double[] times;
-            if (constants.isEmpty()) {
-                times = kernel.time(args, warmup, repeats); // leaves the outputs the check reads
-            } else {
-                // Constant inputs (weights) are packed once, ahead of the timed calls, as a caller that prepacks would.
-                Map<String, HostBuffer> byName = new java.util.LinkedHashMap<>();
-                List<HostBuffer> rest = new java.util.ArrayList<>();
-                List<String> names = kernel.signature().argumentNames();
-                for (int i = 0; i < args.size(); i++) {
-                    if (constants.contains(names.get(i))) byName.put(names.get(i), args.get(i));
-                    else rest.add(args.get(i));
-                }
-                prepacked = kernel.prepack(byName);
-                times = prepacked.time(rest, warmup, repeats);
-            }
+            // Constant inputs (weights) are packed once, ahead of the timed calls, as a caller that prepacks would.
+            double[] times = kernel.timePrepacked(args, warmup, repeats); // leaves the outputs the check reads
             Arrays.sort(times);
             double median = repeats % 2 == 1 ? times[repeats / 2] : (times[repeats / 2 - 1] + times[repeats / 2]) / 2;
 
@@ -83,7 +69,6 @@ final class KernelRunner {
             }
             return new Result(compileMs, median, times[0], times[repeats - 1], maxErr, checked, repeats, constants);
         } finally {
-            if (prepacked != null) prepacked.close();
             arguments.close();
         }
     }

@@ -123,6 +123,40 @@ public abstract class CompiledKernel implements AutoCloseable {
     }
 
     /**
+     * {@link #prepack} with the constant inputs taken from {@code args}, a whole argument list in
+     * signature order; {@link #withoutConstants} gives what the returned kernel's call takes.
+     */
+    public final PrepackedKernel prepackFrom(List<HostBuffer> args) {
+        List<String> constants = constantNames(), names = signature().argumentNames();
+        java.util.Map<String, HostBuffer> byName = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < Math.min(args.size(), names.size()); i++)
+            if (constants.contains(names.get(i))) byName.put(names.get(i), args.get(i));
+        return prepack(byName);
+    }
+
+    /** The arguments of a whole argument list (signature order) that a prepacked call takes: all but the constant inputs. */
+    public final List<HostBuffer> withoutConstants(List<HostBuffer> args) {
+        if (!hasPrepackedStages()) return List.copyOf(args);
+        List<String> constants = constantNames(), names = signature().argumentNames();
+        List<HostBuffer> rest = new java.util.ArrayList<>();
+        for (int i = 0; i < args.size(); i++) if (i >= names.size() || !constants.contains(names.get(i))) rest.add(args.get(i));
+        return rest;
+    }
+
+    /**
+     * Times calls as a caller that packs constant weights once uses the kernel: with prepacked
+     * stages, the constants in {@code args} (a whole argument list) are packed ahead of the timed
+     * calls, which then read the packed copies; otherwise {@link #time}. What {@code tessera bench},
+     * the tuner and the peer comparison time, so a schedule that prepacks is ranked as it runs.
+     */
+    public final double[] timePrepacked(List<HostBuffer> args, int warmup, int repeats) {
+        if (!hasPrepackedStages()) return time(args, warmup, repeats);
+        try (PrepackedKernel p = prepackFrom(args)) {
+            return p.time(withoutConstants(args), warmup, repeats);
+        }
+    }
+
+    /**
      * Times {@code repeats} calls after {@code warmup} untimed ones and returns each call's time in
      * milliseconds; afterwards the output buffers hold what a call computes. Here the time is the
      * wall-clock time of {@link #call}; a backend whose kernels run on a device with its own memory

@@ -76,6 +76,29 @@ class PrepackTest {
         }
     }
 
+    @Test void timingAsCalledPacksTheConstantsFromTheWholeArgumentListOnce() {
+        Operator op = Operators.get("matmul");
+        long[] shape = {20, 36, 12};
+        OperatorInstance inst = op.build(shape);
+        Schedule s = Schedule.create(inst.outputs());
+        op.applyTunedSchedule(s, shape, Map.of("prepack_b", 1L));
+        CompiledKernel k = LlvmBackend.instance().compile(s, "matmul", Target.host());
+        Map<Tensor, TensorValue> values = seeded(inst, -1, 5);
+        Tensor a = inst.inputs().get(0), b = inst.inputs().get(1), c = inst.outputs().get(0);
+        HostBuffer bufA = buffer(a, values), bufB = buffer(b, values), bufC = HostBuffer.allocate(c.dtype(), 20, 36);
+        try {
+            List<HostBuffer> all = List.of(bufA, bufB, bufC);
+            assertEquals(List.of(bufA, bufC), k.withoutConstants(all));
+            assertEquals(4, k.timePrepacked(all, 1, 4).length);
+            TensorValue want = ReferenceInterpreter.run(inst.outputs(), values).get(c);
+            assertNull(want.firstMismatch(TensorValue.of(c.dtype(), bufC.toDoubles(), 20, 36), 1e-4, 1e-4), "the last timed call's output");
+        } finally {
+            bufA.close();
+            bufB.close();
+            bufC.close();
+        }
+    }
+
     @Test void callsReadThePackedCopyNotTheWeightBuffer() {
         Operator op = Operators.get("matmul");
         long[] shape = {20, 36, 12};
