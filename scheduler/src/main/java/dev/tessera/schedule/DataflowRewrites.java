@@ -35,6 +35,7 @@ final class DataflowRewrites {
         if (!factored.isReduce())
             throw new TesseraUserError(where + ": " + step.axis() + " is a spatial loop; rfactor takes one of the reduction loops "
                     + st.leafAxes().stream().filter(LoopAxis::isReduce).map(LoopAxis::name).toList());
+        checkNothingComputedAt(schedule, st, where, "rfactor");
         // The only loop transformation allowed before rfactor is the split that makes the factored loop.
         AxisRelation.Split split = null;
         for (AxisRelation rel : st.relations()) {
@@ -72,7 +73,10 @@ final class DataflowRewrites {
         axisNames.add(factored.name());
         final Axis rest = remaining;
         final AxisRelation.Split sp = split;
-        List<Tensor> rf = Te.computeMulti(st.name() + ".rf", shape, axisNames, v -> {
+        // A stage factored again (a second level of partial results) gets S.rf1, S.rf2, ... as cache_read names its copies.
+        String rfName = st.name() + ".rf";
+        for (int n = 1; schedule.nameTaken(rfName); n++) rfName = st.name() + ".rf" + n;
+        List<Tensor> rf = Te.computeMulti(rfName, shape, axisNames, v -> {
             Map<Var, Expr> sub = new HashMap<>();
             for (int d = 0; d < rank; d++) sub.put(op.axes().get(d).var(), v.get(d));
             Var f = v.get(rank);
@@ -113,6 +117,14 @@ final class DataflowRewrites {
         return made;
     }
 
+    /** The rewrite gives {@code st} new loops, so no other stage may be computed at its old ones yet. */
+    private static void checkNothingComputedAt(Schedule schedule, Stage st, String where, String primitive) {
+        for (Stage other : schedule.stages())
+            if (other.attachment() instanceof Attachment.At at && at.consumer() == st)
+                throw new TesseraUserError(where + ": " + other.name() + " is computed at loop " + at.axis().name() + " of " + st.name()
+                        + ", and " + primitive + " makes new loops for " + st.name() + "; apply " + primitive + " first, then compute_at");
+    }
+
     static Stage cacheWrite(Schedule schedule, Stage st, Step.CacheWrite step) {
         String where = "cache_write(" + st.name() + ")";
         st.checkNotPrepacked(where);
@@ -120,6 +132,7 @@ final class DataflowRewrites {
             throw new TesseraUserError(where + ": " + st.name() + " is inlined and stores nothing; compute it at root or at a loop first");
         if (st.hasLoopSchedule())
             throw new TesseraUserError(where + ": apply cache_write before splitting, reordering or annotating the loops of " + st.name());
+        checkNothingComputedAt(schedule, st, where, "cache_write");
         ComputeOp op = st.op();
         List<Expr> shape = op.axes().stream().map(Axis::extent).toList();
         List<String> names = op.axes().stream().map(Axis::name).toList();

@@ -73,7 +73,7 @@ public sealed interface Step {
      * Factors the reduction loop {@code axis} out into a new stage {@code <stage>.rf} that keeps it as
      * a spatial (innermost) dimension and reduces over the rest; the stage then reduces over
      * {@code axis} alone. Splitting {@code k} by 16 and factoring {@code k.inner} gives 16 independent
-     * partial results that vectorize.
+     * partial results that vectorize. Factoring the same stage again makes {@code <stage>.rf1}, and so on.
      */
     record Rfactor(String stage, String axis) implements Step {}
 

@@ -56,6 +56,26 @@ class DataflowPrimitivesTest {
         fails(() -> s.stage("acc").rfactor("k"), "apply rfactor before other loop transformations of acc");
     }
 
+    @Test void rfactorAgainFoldsThePartialResultsInASecondStage() {
+        Stage st = s.stage("acc");
+        st.rfactor(st.split("k", 4).inner());
+        Stage second = st.rfactor(st.split("k.inner", 2).inner());
+        assertEquals("acc.rf1", second.name());
+        assertEquals(List.of("acc.rf", "acc.rf1", "acc", "C"), s.stageNames());
+        assertEquals(List.of(s.stage("acc.rf").op().outputs().get(0)), second.inputs());
+        assertEquals(List.of("i", "j", "k.inner.inner"), st.leafNames());
+        assertEquals(List.of(Te.c(16), Te.c(32), Te.c(2)), second.op().outputs().get(0).shape());
+    }
+
+    @Test void rewritesThatRemakeAStagesLoopsComeBeforeComputingOtherStagesAtThem() {
+        Stage st = s.stage("acc");
+        Stage rf = st.rfactor(st.split("k", 4).inner());
+        rf.computeAt(st, "i");
+        fails(() -> st.rfactor("k.inner"), "rfactor(acc, k.inner)", "acc.rf is computed at loop i of acc", "apply rfactor first, then compute_at");
+        s.stage("acc").computeAt(s.stage("C"), "j");
+        fails(() -> s.stage("C").cacheWrite(), "cache_write(C)", "acc is computed at loop j of C", "apply cache_write first");
+    }
+
     @Test void rfactorAfterAnAnnotationIsRejected() {
         s.stage("acc").parallel("i");
         fails(() -> s.stage("acc").rfactor("k"), "apply rfactor before annotating the loops of acc", "i is parallel");
