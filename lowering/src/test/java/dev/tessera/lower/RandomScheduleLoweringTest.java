@@ -70,6 +70,7 @@ class RandomScheduleLoweringTest {
     @Test
     void randomSchedulesAgreeWithDefault() {
         int perOp = Integer.getInteger("tessera.lowering.samples", 60);
+        int factoredTwice = 0; // samples with a second rfactor of one stage (S.rf1)
         for (Op op : ops()) {
             List<Tensor> outs = op.build().get();
             Schedule base = Schedule.create(outs);
@@ -100,9 +101,11 @@ class RandomScheduleLoweringTest {
                         if (Math.abs(ref.get(b)[i] - got.get(b)[i]) > 1e-4 * Math.max(1, Math.abs(ref.get(b)[i])))
                             fail(op.name() + " seed " + seed + ": element " + i + " is " + got.get(b)[i] + ", expected " + ref.get(b)[i] + "; trace " + s.trace());
                 ok++;
+                if (s.stageNames().stream().anyMatch(n -> n.matches(".*\\.rf[0-9]+"))) factoredTwice++;
             }
             System.out.println(op.name() + ": " + ok + " random schedules agree, " + rejected + " rejected by lowering");
         }
+        assertTrue(factoredTwice > 0, "no sample factored a stage twice");
     }
 
     /** Runs a kernel on seeded random inputs; returns the outputs. */

@@ -11,7 +11,7 @@ import java.util.Random;
 /**
  * Samples random schedules of any operator: splits (factors that need not divide, every legal
  * tail strategy), fuses, reorders, vectorize/unroll/parallel annotations, inline, root and
- * compute_at placements, the dataflow rewrites rfactor, cache_write, prepack and cache_read, and
+ * compute_at placements, the dataflow rewrites rfactor (now and then twice), cache_write, prepack and cache_read, and
  * reorder_storage of intermediate stages.
  * Every step is legal on its own; a sample can still be rejected by
  * lowering when a stage placed inside a loop has a reader outside it. Used by the differential
@@ -28,8 +28,10 @@ public final class RandomSchedules {
         // A generator of its own, so the samples that do not prepack stay those of earlier versions; its seed
         // mixed (Random's first draws for neighbouring seeds are nearly equal).
         java.util.SplittableRandom seeds = new java.util.SplittableRandom(seed);
-        rewriteDataflow(s, rnd, new Random(seeds.nextLong()));
+        Random prepackRnd = new Random(seeds.nextLong());
         Random layoutRnd = new Random(seeds.nextLong()); // likewise for reorder_storage
+        Random refactorRnd = new Random(seeds.nextLong()); // and for a second rfactor of a factored stage
+        rewriteDataflow(s, rnd, prepackRnd, refactorRnd);
         List<Stage> stages = new ArrayList<>(s.stages());
         java.util.Collections.reverse(stages); // consumers first, so producers can pick their final loops
         for (Stage st : stages) {
@@ -50,7 +52,7 @@ public final class RandomSchedules {
     }
 
     /** Graph-level primitives first, while the affected stages have no loop schedule: rfactor, cache_write, prepack, cache_read. */
-    private static void rewriteDataflow(Schedule s, Random rnd, Random prepackRnd) {
+    private static void rewriteDataflow(Schedule s, Random rnd, Random prepackRnd, Random refactorRnd) {
         for (Stage st : new ArrayList<>(s.stages())) {
             double r = rnd.nextDouble();
             if (st.isReduction() && r < 0.25) {
@@ -62,6 +64,7 @@ public final class RandomSchedules {
                     a = rnd.nextBoolean() ? p.inner() : p.outer();
                 }
                 st.rfactor(a);
+                if (refactorRnd.nextDouble() < 0.3) refactorAgain(st, refactorRnd);
             } else if (r < 0.4) {
                 st.cacheWrite();
             }
@@ -83,6 +86,16 @@ public final class RandomSchedules {
      * split by random factors (padding where they do not divide), the new dimensions in the default
      * panel order or shuffled.
      */
+    /** A second level of partial results: the factored stage's remaining reduction loop, split or whole, factored again ({@code S.rf1}). */
+    private static void refactorAgain(Stage st, Random rnd) {
+        LoopAxis k = st.leafAxes().stream().filter(LoopAxis::isReduce).findFirst().orElseThrow();
+        if (rnd.nextBoolean()) {
+            Stage.Parts p = st.split(k, FACTORS[rnd.nextInt(FACTORS.length)]);
+            k = rnd.nextBoolean() ? p.inner() : p.outer();
+        }
+        st.rfactor(k);
+    }
+
     private static void prepack(Schedule s, Random rnd) {
         if (rnd.nextDouble() >= 0.15) return;
         List<Tensor> inputs = s.inputs().stream().filter(t -> t.rank() > 0).toList();
