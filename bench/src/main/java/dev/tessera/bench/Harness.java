@@ -76,6 +76,8 @@ public final class Harness {
                 if (kernel != null) {
                     try {
                         samples.computeIfAbsent(Report.TESSERA, x -> new ArrayList<>()).add(Timing.sample(kernel::call, round));
+                        if (kernel.prepacks())
+                            samples.computeIfAbsent(Report.TESSERA_PACKING_EVERY_CALL, x -> new ArrayList<>()).add(Timing.sample(kernel::callPackingEveryCall, round));
                     } catch (Throwable e) {
                         failed.put(Report.TESSERA, Figure.failed(w.id(), Report.TESSERA, e.getClass().getSimpleName() + ": " + e.getMessage()));
                         kernel.close();
@@ -95,6 +97,8 @@ public final class Harness {
             }
             List<Figure> out = new ArrayList<>();
             out.add(failed.containsKey(Report.TESSERA) ? failed.get(Report.TESSERA) : tesseraFigure(w, o, kernel, Timing.Stats.pooled(samples.get(Report.TESSERA))));
+            if (!failed.containsKey(Report.TESSERA) && samples.containsKey(Report.TESSERA_PACKING_EVERY_CALL))
+                out.add(packingEveryCallFigure(out.get(0), Timing.Stats.pooled(samples.get(Report.TESSERA_PACKING_EVERY_CALL))));
             for (String peer : w.peers()) {
                 if (peers == null) out.add(Figure.notAvailable(w.id(), peer, "peers not run (--no-peers)"));
                 else if (failed.containsKey(peer)) out.add(failed.get(peer));
@@ -138,6 +142,13 @@ public final class Harness {
         } catch (Throwable e) {
             return Figure.failed(w.id(), Report.TESSERA, e.getClass().getSimpleName() + ": " + e.getMessage());
         }
+    }
+
+    /** The figure of the same kernel packing its weights in every call; its check is the prepacked figure's (same kernel, same outputs). */
+    private static Figure packingEveryCallFigure(Figure prepacked, Timing.Stats stats) {
+        if (!prepacked.isOk()) return Figure.failed(prepacked.workload(), Report.TESSERA_PACKING_EVERY_CALL, prepacked.message());
+        return Figure.ok(prepacked.workload(), Report.TESSERA_PACKING_EVERY_CALL, stats, prepacked.maxAbsError(), prepacked.checkedPoints(),
+                prepacked.flops(), prepacked.bytes(), "the same kernel called whole: it packs its constant inputs in every call, as the peers' calls lay out theirs");
     }
 
     /** A peer answer's per-repetition times. */

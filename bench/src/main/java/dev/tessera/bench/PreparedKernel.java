@@ -104,6 +104,12 @@ public final class PreparedKernel implements AutoCloseable {
         else kernel.call(args);
     }
 
+    /** Whether the schedule prepacks a constant input, so that {@link #call()} reads a copy packed once. */
+    public boolean prepacks() { return prepacked != null; }
+
+    /** One run of the whole kernel, packing its constant inputs in the call (what {@link #call()} does when nothing is prepacked). */
+    public void callPackingEveryCall() { kernel.call(args); }
+
     public Operator operator() { return operator; }
 
     /** Which schedule was compiled: the default, or a tuning record (strategy, seed, trial). */

@@ -20,6 +20,13 @@ public record Report(Machine machine, Peak peak, String peakError, int threads, 
     /** The target name of Tessera's figures. */
     public static final String TESSERA = "tessera";
 
+    /**
+     * The target name of the second figure of a Tessera kernel whose schedule prepacks a constant
+     * input (a weight): the same kernel called plainly, so that it packs in every call, as a peer's
+     * call that lays out its weights itself does (oneDNN reorders them in every PyTorch conv2d call).
+     */
+    public static final String TESSERA_PACKING_EVERY_CALL = "tessera-packing-every-call";
+
     public Report {
         versions = Map.copyOf(versions);
         workloads = List.copyOf(workloads);
@@ -95,8 +102,11 @@ public record Report(Machine machine, Peak peak, String peakError, int threads, 
     }
 
     /** {@code tessera / peer} as a speed ratio, NaN unless both ran. */
-    public double ratio(Workload w, String peer) {
-        Figure t = figure(w, TESSERA), p = figure(w, peer);
+    public double ratio(Workload w, String peer) { return ratio(w, peer, TESSERA); }
+
+    /** {@code tesseraTarget / peer} as a speed ratio ({@link #TESSERA} or {@link #TESSERA_PACKING_EVERY_CALL}), NaN unless both ran. */
+    public double ratio(Workload w, String peer, String tesseraTarget) {
+        Figure t = figure(w, tesseraTarget), p = figure(w, peer);
         if (t == null || p == null || !t.isOk() || !p.isOk()) return Double.NaN;
         return p.medianMs() / t.medianMs();
     }

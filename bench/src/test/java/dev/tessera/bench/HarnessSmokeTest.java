@@ -80,7 +80,8 @@ class HarnessSmokeTest {
             args.addAll(java.util.List.of("--schedule", schedule, "--logs", log.toString(), "--out", out.toString()));
             assertEquals(0, Compare.run(args.toArray(String[]::new)));
             JsonNode figures = new ObjectMapper().readTree(out.resolve("smoke.json").toFile()).get("figures");
-            String gemm = figures.get(0).get("note").asText(), softmax = figures.get(1).get("note").asText();
+            // The tuned matmul may prepack B, which adds a figure: find each workload's Tessera figure by name.
+            String gemm = tesseraNote(figures, "gemm-tiny"), softmax = tesseraNote(figures, "softmax-tiny");
             if (schedule.equals("best")) {
                 assertTrue(gemm.startsWith("matmul, tuned schedule (random seed 7 trial "), gemm);
                 assertTrue(softmax.startsWith("softmax, default schedule (no tuning record)"), softmax);
@@ -90,5 +91,40 @@ class HarnessSmokeTest {
             assertEquals("ok", figures.get(0).get("status").asText());
         }
         assertEquals(2, Compare.run("--no-peers", "--no-peak", "--schedule", "fastest", "--out", dir.resolve("x").toString()));
+    }
+
+    private static String tesseraNote(JsonNode figures, String workload) {
+        for (JsonNode f : figures)
+            if (f.get("workload").asText().equals(workload) && f.get("target").asText().equals("tessera")) return f.get("note").asText();
+        throw new AssertionError("no Tessera figure for " + workload + " in " + figures);
+    }
+
+    /**
+     * A record whose schedule prepacks B gives two Tessera figures: the calls on B packed once (the
+     * note says so) and the same kernel packing B in every call, each checked and timed.
+     */
+    @Test void aPrepackedRecordIsAlsoTimedPackingInEveryCall(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("mm.jsonl");
+        dev.tessera.autotune.TuningTask task = dev.tessera.autotune.TuningTask.operator("matmul", java.util.Map.of(), new long[] {8, 24, 5}, "f32");
+        try (dev.tessera.autotune.Measurer m = new dev.tessera.autotune.InProcessMeasurer(new dev.tessera.autotune.Measurer.Options(0, 1, 60_000))) {
+            dev.tessera.autotune.Tuner.run(task, log, new dev.tessera.autotune.Tuner.Options("random", 2, 7, false, java.util.List.of(), 2, -1, "template",
+                    java.util.Map.of("prepack_b", 1L)), m, null, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        }
+        Path table = dir.resolve("tiny.json");
+        Files.writeString(table, """
+                {"workloads": [{"id": "gemm-tiny", "kind": "gemm", "operator": "matmul", "shape": "8,24,5", "peers": ["openblas"]}]}""");
+        Path out = dir.resolve("out");
+        assertEquals(0, Compare.run("--workloads", table.toString(), "--no-peers", "--no-peak", "--warmup", "0", "--repeats", "2", "--min-batch-ms", "0",
+                "--machine", "smoke", "--logs", log.toString(), "--out", out.toString()));
+        JsonNode figures = new ObjectMapper().readTree(out.resolve("smoke.json").toFile()).get("figures");
+        assertEquals(3, figures.size()); // Tessera, Tessera packing every call, OpenBLAS (not run)
+        JsonNode once = figures.get(0), every = figures.get(1);
+        assertEquals("tessera", once.get("target").asText());
+        assertTrue(once.get("note").asText().contains("B prepacked once ahead of the calls"), once.toString());
+        assertEquals("tessera-packing-every-call", every.get("target").asText());
+        assertEquals("ok", every.get("status").asText(), every.toString());
+        assertEquals(2, every.get("repeats").asInt());
+        assertTrue(every.get("median_ms").asDouble() > 0 && every.get("max_abs_error").asDouble() < 1e-4, every.toString());
+        assertTrue(Files.readString(out.resolve("smoke.md")).contains("| gemm-tiny | Tessera, packing every call |"));
     }
 }

@@ -65,6 +65,26 @@ class ReportWriterTest {
         assertEquals(List.of("openblas", "pytorch", "halide"), r.peers());
     }
 
+    @Test void aPrepackedKernelHasASecondFigurePackingEveryCallWithItsOwnRatios() throws Exception {
+        Workload conv = new Workload("conv", "conv", "conv2d", "1,256,14,14,256,3,3,1,1", "14x14", Workload.Bound.COMPUTE, List.of("pytorch"));
+        List<Figure> f = List.of(
+                Figure.ok("conv", Report.TESSERA, ms(1.0), 1e-5, 1024, 2e9, Double.NaN, "conv2d, tuned schedule, weight prepacked once ahead of the calls"),
+                Figure.ok("conv", Report.TESSERA_PACKING_EVERY_CALL, ms(1.25), 1e-5, 1024, 2e9, Double.NaN, "the same kernel called whole"),
+                Figure.ok("conv", "pytorch", ms(1.1), 1e-5, 0, Double.NaN, Double.NaN, "torch.nn.functional.conv2d"));
+        Report r = new Report(MACHINE, PEAK, "", 2, new Timing.Protocol(3, 15, 20), Map.of(), List.of(conv), f, "2025-01-01T00:00:00Z", "abc123");
+        assertEquals(1.1, r.ratio(conv, "pytorch"), 1e-12);
+        assertEquals(0.88, r.ratio(conv, "pytorch", Report.TESSERA_PACKING_EVERY_CALL), 1e-12);
+        String md = ReportWriter.markdown(r, null);
+        assertTrue(md.contains("| 1.10x (0.88x packing every call) |"), md);
+        assertTrue(md.contains("| conv | Tessera, packing every call | 1.25 |"), md);
+        assertTrue(md.contains("the ratio in brackets is that of the same kernel packing in every call"), md);
+        JsonNode figures = new ObjectMapper().readTree(ReportWriter.json(r)).get("figures");
+        assertEquals(Report.TESSERA_PACKING_EVERY_CALL, figures.get(1).get("target").asText());
+        assertEquals(0.88, figures.get(1).get("ratios").get("pytorch").asDouble(), 1e-12);
+        // Without a prepacked kernel, the summary's ratios stay plain.
+        assertFalse(ReportWriter.markdown(report(PEAK), null).contains("packing every call"));
+    }
+
     @Test void markdownNamesTheMachineAndHasOneRowPerWorkload() {
         String md = ReportWriter.markdown(report(PEAK), "m.svg");
         assertTrue(md.startsWith("# Tessera against its peers: Test CPU (family 1, model 2), 2 cores (4 logical CPUs)\n"), md);
