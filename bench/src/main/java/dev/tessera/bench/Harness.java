@@ -123,6 +123,7 @@ public final class Harness {
             k = PreparedKernel.prepare(w.operator(), w.shape(), o.tuningRecords(), System.err::println);
             // In-process: the warm-up lasts until the JIT compilers stop taking a core from the kernel.
             Timing.awaitQuietJit(k::call);
+            if (k.prepacks()) Timing.awaitQuietJit(k::callPackingEveryCall); // its own Java path, warmed as well
             return k;
         } catch (Throwable e) {
             // An unsupported shape, a backend error, even running out of memory: record it and go on.
