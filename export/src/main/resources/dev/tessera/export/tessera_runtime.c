@@ -1,5 +1,6 @@
 /*
- * Tessera's C runtime for exported kernel libraries: the thread pool behind `parallel` loops.
+ * Tessera's C runtime for exported kernel libraries: the thread pool behind `parallel` loops, and
+ * the pool of large temporaries (at the end of this file).
  *
  * Generated kernels call tessera_parallel_for(fn, closure, min, extent), exactly as they call the
  * JVM's upcall when JIT-compiled. This file implements it with one long-lived pthread pool (no
@@ -232,4 +233,52 @@ TESSERA_WEAK void tessera_parallel_for(tessera_chunk_fn fn, void *closure, int64
     while (__atomic_load_n(&remaining, __ATOMIC_ACQUIRE) != 0) pthread_cond_wait(&work_done, &pool_lock);
     pthread_mutex_unlock(&pool_lock);
     pthread_mutex_unlock(&call_lock);
+}
+
+/*
+ * Large kernel temporaries (a packed weight, a padded image): generated kernels take those of at
+ * least 64 KiB from tessera_alloc and give them back with tessera_free, as they do with the JVM's
+ * pool when JIT-compiled. A freed block is kept for the next request of the same size (up to
+ * POOL_SLOTS blocks and POOL_MAX_BYTES in all) instead of going back to libc, which may return its
+ * pages to the system and fault them in again on the next call.
+ */
+#define POOL_SLOTS 32
+#define POOL_MAX_BYTES ((int64_t) 1 << 30)
+
+static pthread_mutex_t block_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *block_ptr[POOL_SLOTS];
+static int64_t block_bytes[POOL_SLOTS];
+static int64_t cached_bytes;
+
+TESSERA_WEAK void *tessera_alloc(int64_t bytes) {
+    pthread_mutex_lock(&block_lock);
+    for (int i = 0; i < POOL_SLOTS; i++) {
+        if (block_ptr[i] != NULL && block_bytes[i] == bytes) {
+            void *p = block_ptr[i];
+            block_ptr[i] = NULL;
+            cached_bytes -= bytes;
+            pthread_mutex_unlock(&block_lock);
+            return p;
+        }
+    }
+    pthread_mutex_unlock(&block_lock);
+    return aligned_alloc(64, (size_t) bytes);
+}
+
+TESSERA_WEAK void tessera_free(void *p, int64_t bytes) {
+    if (p == NULL) return;
+    pthread_mutex_lock(&block_lock);
+    if (cached_bytes + bytes <= POOL_MAX_BYTES) {
+        for (int i = 0; i < POOL_SLOTS; i++) {
+            if (block_ptr[i] == NULL) {
+                block_ptr[i] = p;
+                block_bytes[i] = bytes;
+                cached_bytes += bytes;
+                pthread_mutex_unlock(&block_lock);
+                return;
+            }
+        }
+    }
+    pthread_mutex_unlock(&block_lock);
+    free(p);
 }

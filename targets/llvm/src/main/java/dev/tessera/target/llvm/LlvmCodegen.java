@@ -71,6 +71,12 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
 public final class LlvmCodegen {
     /** The runtime entry that parallel loops call. */
     public static final String PARALLEL_FOR = "tessera_parallel_for";
+
+    /** The runtime's allocator of large temporaries, {@code ptr tessera_alloc(i64 bytes)} (64-byte aligned), and its {@code void tessera_free(ptr, i64 bytes)}. */
+    public static final String ALLOC = "tessera_alloc", FREE = "tessera_free";
+
+    /** Temporaries of at least this many bytes come from {@link #ALLOC}, which keeps them across calls; smaller ones from libc. */
+    public static final long POOLED_BYTES = 64 * 1024;
     private static final long STACK_LIMIT_BYTES = 64 * 1024;
 
     private final LLVMContextRef ctx;
@@ -385,15 +391,46 @@ public final class LlvmCodegen {
             restore(fn.buffers, a.buffer(), prev);
             return;
         }
-        LLVMValueRef bytes = LLVMBuildMul(b, expr(a.size()), LLVMConstInt(i64, t.bytes(), 0), "");
-        bytes = LLVMBuildAnd(b, LLVMBuildAdd(b, bytes, LLVMConstInt(i64, 63, 0), ""), LLVMConstInt(i64, ~63L, 1), "");
+        LLVMValueRef size = LLVMBuildMul(b, expr(a.size()), LLVMConstInt(i64, t.bytes(), 0), "");
+        LLVMValueRef bytes = LLVMBuildAnd(b, LLVMBuildAdd(b, size, LLVMConstInt(i64, 63, 0), ""), LLVMConstInt(i64, ~63L, 1), "");
+        // Large temporaries come from the runtime's pool (reused across calls), small ones from libc.
+        LLVMValueRef pooled = LLVMBuildICmp(b, LLVMIntUGE, bytes, LLVMConstInt(i64, POOLED_BYTES, 0), "pooled");
         LLVMValueRef alloc = runtimeFunction("aligned_alloc", ptr, i64, i64);
-        LLVMValueRef mem = call(LLVMGlobalGetValueType(alloc), alloc, List.of(LLVMConstInt(i64, 64, 0), bytes));
+        LLVMValueRef poolAlloc = runtimeFunction(ALLOC, ptr, i64);
+        // Like aligned_alloc's result, the block aliases nothing else the kernel sees, and is 64-byte aligned.
+        LLVMAddAttributeAtIndex(poolAlloc, LLVMAttributeReturnIndex, enumAttr("noalias", 0));
+        LLVMAddAttributeAtIndex(poolAlloc, LLVMAttributeReturnIndex, enumAttr("align", 64));
+        LLVMValueRef mem = branch(pooled, ptr,
+                () -> call(LLVMGlobalGetValueType(poolAlloc), poolAlloc, List.of(bytes)),
+                () -> call(LLVMGlobalGetValueType(alloc), alloc, List.of(LLVMConstInt(i64, 64, 0), bytes)));
         LLVMValueRef prev = fn.buffers.put(a.buffer(), mem);
         stmt(a.body());
         restore(fn.buffers, a.buffer(), prev);
         LLVMValueRef free = runtimeFunction("free", voidT, ptr);
-        call(LLVMGlobalGetValueType(free), free, List.of(mem));
+        LLVMValueRef poolFree = runtimeFunction(FREE, voidT, ptr, i64);
+        branch(pooled, null,
+                () -> call(LLVMGlobalGetValueType(poolFree), poolFree, List.of(mem, bytes)),
+                () -> call(LLVMGlobalGetValueType(free), free, List.of(mem)));
+    }
+
+    /** Emits {@code cond ? then() : otherwise()} as two blocks; the value is a phi of {@code type}, or null when {@code type} is null. */
+    private LLVMValueRef branch(LLVMValueRef cond, LLVMTypeRef type, java.util.function.Supplier<LLVMValueRef> then, java.util.function.Supplier<LLVMValueRef> otherwise) {
+        LLVMBasicBlockRef thenBlock = block("then"), elseBlock = block("else"), join = block("join");
+        LLVMBuildCondBr(b, cond, thenBlock, elseBlock);
+        LLVMPositionBuilderAtEnd(b, thenBlock);
+        LLVMValueRef a = then.get();
+        LLVMBasicBlockRef thenEnd = LLVMGetInsertBlock(b);
+        LLVMBuildBr(b, join);
+        LLVMPositionBuilderAtEnd(b, elseBlock);
+        LLVMValueRef c = otherwise.get();
+        LLVMBasicBlockRef elseEnd = LLVMGetInsertBlock(b);
+        LLVMBuildBr(b, join);
+        LLVMPositionBuilderAtEnd(b, join);
+        if (type == null) return null;
+        LLVMValueRef phi = LLVMBuildPhi(b, type, "");
+        LLVMAddIncoming(phi, a, thenEnd, 1);
+        LLVMAddIncoming(phi, c, elseEnd, 1);
+        return phi;
     }
 
     private LLVMValueRef runtimeFunction(String name, LLVMTypeRef ret, LLVMTypeRef... params) {

@@ -27,7 +27,8 @@ import org.bytedeco.llvm.LLVM.LLVMTargetRef;
 
 /**
  * The process-wide LLVM JIT: one ORC LLJIT for the host CPU whose main library resolves libc/libm
- * symbols from the process and {@code tessera_parallel_for} to the {@link ParallelRuntime} upcall.
+ * symbols from the process, {@code tessera_parallel_for} to the {@link ParallelRuntime} upcall and
+ * {@code tessera_alloc}/{@code tessera_free} to the {@link WorkspacePool} upcalls.
  * Modules are optimized with the new pass manager ({@code default<O3>}) for the host CPU before
  * they are added. All methods are thread-safe; compilation is serialized.
  */
@@ -82,6 +83,8 @@ public final class LlvmJit {
         check(LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(gen, LLVMOrcLLJITGetGlobalPrefix(jit), null, null), "process symbols");
         LLVMOrcJITDylibAddGenerator(mainLib, gen);
         defineAbsolute(LlvmCodegen.PARALLEL_FOR, ParallelRuntime.upcallStub());
+        defineAbsolute(LlvmCodegen.ALLOC, WorkspacePool.allocUpcall());
+        defineAbsolute(LlvmCodegen.FREE, WorkspacePool.freeUpcall());
         hostMachine = targetMachine(hostCpu, hostFeatures);
     }
 

@@ -19,7 +19,7 @@ import org.bytedeco.llvm.LLVM.LLVMTargetRef;
  * Compiles kernels ahead of time into relocatable, position-independent ELF object files for a named
  * CPU level (e.g. {@code x86-64-v3}), for libraries that run without the JVM or LLVM. The object
  * holds the same functions the JIT links ({@code SYMBOL(ptr..., i64...)} and {@code SYMBOL_packed})
- * and leaves {@code tessera_parallel_for}, {@code aligned_alloc}, {@code free} and libm undefined,
+ * and leaves {@code tessera_parallel_for}, {@code tessera_alloc}, {@code tessera_free}, {@code aligned_alloc}, {@code free} and libm undefined,
  * for the exported library's C runtime and libc to provide.
  */
 public final class LlvmObjectEmitter {
