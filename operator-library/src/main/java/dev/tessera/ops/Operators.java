@@ -11,6 +11,7 @@ public final class Operators {
             new SoftmaxOp(),
             new MatmulOp(),
             new Conv2dOp(),
+            new Conv2dWinogradOp(),
             new BatchMatmulOp(),
             new DenseOp(),
             new Conv2dNhwcOp(),

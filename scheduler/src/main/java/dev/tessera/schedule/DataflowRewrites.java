@@ -185,9 +185,7 @@ final class DataflowRewrites {
                 + (step.order().isEmpty() ? "" : ", order=" + step.order()) + ")";
         Tensor tensor = schedule.tensorNamed(step.tensor(), where);
         List<String> inputNames = schedule.inputs().stream().map(Tensor::name).toList();
-        if (!schedule.inputs().contains(tensor))
-            throw new TesseraUserError(where + ": " + step.tensor() + " is computed by the kernel on every call; prepack packs a kernel input "
-                    + "that is constant across calls (a weight), one of " + inputNames);
+        if (!schedule.inputs().contains(tensor)) return precompute(schedule, step, tensor, where, inputNames);
         List<Stage> readers = new ArrayList<>();
         for (Stage s : schedule.stages()) if (s.inputs().contains(tensor)) readers.add(s);
         for (Stage r : readers)
@@ -259,6 +257,36 @@ final class DataflowRewrites {
             }
         }.mutate(b));
         return made;
+    }
+
+    /**
+     * Prepack of a computed stage: a function of constant inputs alone (a convolution's transformed
+     * weights), computed once ahead of calls in its own function as it stands; every input it reads
+     * becomes constant, so no other stage may read one. Its layout is its storage order
+     * ({@code reorder_storage}), not splits.
+     */
+    private static Stage precompute(Schedule schedule, Step.Prepack step, Tensor tensor, String where, List<String> inputNames) {
+        Stage stage = schedule.stage(tensor.name());
+        String legal = "prepack takes a kernel input that is constant across calls (a weight), one of " + inputNames
+                + ", or a stage computed from such inputs alone";
+        if (!step.splits().isEmpty() || !step.order().isEmpty())
+            throw new TesseraUserError(where + ": " + tensor.name() + " is a computed stage, prepacked as it stands; lay it out with "
+                    + "reorder_storage, not splits or an order (those pack a kernel input)");
+        if (stage.isPrepacked()) throw new TesseraUserError(where + ": " + tensor.name() + " is already prepacked; a constant is packed once");
+        if (stage.isOutput()) throw new TesseraUserError(where + ": " + tensor.name() + " is an output of the kernel; " + legal);
+        for (Tensor in : stage.inputs())
+            if (!schedule.inputs().contains(in))
+                throw new TesseraUserError(where + ": " + tensor.name() + " reads " + in.name() + ", which the kernel computes on every call; " + legal);
+        if (!(stage.attachment() instanceof Attachment.Root))
+            throw new TesseraUserError(where + ": " + tensor.name() + " is " + (stage.attachment() instanceof Attachment.Inline ? "inlined" : "computed at "
+                    + "another stage's loop") + "; a prepacked stage is computed at root, once: prepack it before compute_inline or compute_at");
+        for (Stage other : schedule.stages())
+            for (Tensor in : stage.inputs())
+                if (other != stage && other.inputs().contains(in))
+                    throw new TesseraUserError(where + ": " + in.name() + " is also read by " + other.name() + ", so the kernel cannot drop it "
+                            + "as a constant packed ahead of calls; prepack a stage that is the only reader of its inputs");
+        stage.markPrepacked();
+        return stage;
     }
 
     private static String baseDim(String layoutDim) {

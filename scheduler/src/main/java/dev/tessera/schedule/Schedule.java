@@ -124,6 +124,15 @@ public final class Schedule {
     }
 
     /**
+     * Declares a stage computed from constant inputs alone (e.g. a convolution's transformed
+     * weights) computed once, ahead of calls, in its own function, as it stands (its loops as
+     * scheduled, its storage order its layout); the kernel then takes it instead of those inputs.
+     */
+    public Stage prepack(Stage stage) {
+        return (Stage) apply(new Step.Prepack(stage.name(), List.of(), List.of()));
+    }
+
+    /**
      * Prepacks {@code tensor} into panels of {@code width} along dimension {@code dim}: the layout
      * {@code [dim.outer, the other dimensions in order, dim.inner]}, so each panel is contiguous and
      * walking the other dimensions inside it reads {@code width} consecutive elements each step.

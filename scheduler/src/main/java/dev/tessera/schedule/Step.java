@@ -94,6 +94,8 @@ public sealed interface Step {
      * where a factor does not divide), and lays the resulting dimensions out in {@code order},
      * outermost first; an empty order means every outer, then the unsplit dimensions, then every
      * inner (column panels of B [K, N] split on {@code i1}: {@code [i1.outer, i0, i1.inner]}).
+     * {@code tensor} may also name a stage computed from constant inputs alone (no splits, no
+     * order): that stage is then computed once, ahead of calls, as it stands.
      * {@link #stage()} is the tensor's name.
      */
     record Prepack(String tensor, List<LayoutSplit> splits, List<String> order) implements Step {

@@ -1,0 +1,240 @@
+package dev.tessera.ops;
+
+import dev.tessera.TesseraUserError;
+import dev.tessera.dsl.Te;
+import dev.tessera.dsl.Tensor;
+import dev.tessera.ir.Axis;
+import dev.tessera.ir.DType;
+import dev.tessera.ir.Expr;
+import dev.tessera.schedule.LoopAxis;
+import dev.tessera.schedule.Schedule;
+import dev.tessera.schedule.Stage;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+
+/**
+ * The 3x3, stride-1 convolution of {@link Conv2dOp} (NCHW, f32, zero padding, same shape
+ * arguments and output) computed by Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray,
+ * "Fast Algorithms for Convolutional Neural Networks", 2016; TVM's {@code conv2d_winograd}): each
+ * 2x2 block of output pixels is {@code A^T [(G g G^T) .* (B^T d B)] A} for the 4x4 input tile d
+ * around it, so a block costs 16 multiply-adds per input channel where the direct convolution
+ * costs 36. Stages:
+ * <ul>
+ *   <li>{@code conv2d_winograd_pad}: the zero-padded input, rounded up to whole tiles;</li>
+ *   <li>{@code conv2d_winograd_weight} U[e, u, c, f]: the transformed filters G g G^T, a function
+ *       of the weights alone (prepackable: computed once ahead of calls);</li>
+ *   <li>{@code conv2d_winograd_data} V[n, e, u, p, c]: the transformed input tiles B^T d B, p the
+ *       tile (row-major over the output's tiles);</li>
+ *   <li>{@code conv2d_winograd_gemm} M[n, e, u, p, f] = sum over c of V[n, e, u, p, c] U[e, u, c, f]:
+ *       sixteen matrix products, one per (e, u);</li>
+ *   <li>{@code conv2d_winograd}: the output, A^T M A of the output pixel's tile.</li>
+ * </ul>
+ * The transforms are written out as sums of the tile's elements with the matrices' nonzero
+ * coefficients, chosen by a select over the transform indices (constant once those loops are
+ * unrolled, when the select folds away). Results differ from the direct convolution by rounding
+ * only (the coefficients are 0, +-1 and 1/2). Work is reported as the direct convolution's
+ * ({@link #flops}), so its rate is comparable with conv2d's.
+ */
+public final class Conv2dWinogradOp implements Operator {
+    /** Output pixels per tile side (m of F(m x m, 3 x 3)). */
+    static final int M = 2;
+    /** The kernel size this transform is for. */
+    static final int R = 3;
+    /** The input tile side, m + r - 1. */
+    static final int ALPHA = M + R - 1;
+
+    /** B^T: input tile to transformed tile. */
+    static final double[][] BT = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
+    /** G: filter to transformed filter. */
+    static final double[][] G = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    /** A^T: transformed product to output block. */
+    static final double[][] AT = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+
+    @Override public String name() { return "conv2d_winograd"; }
+    @Override public String shapeHelp() { return "N,C,H,W,F,KH,KW,stride,pad,dilation,groups"; }
+    @Override public List<String> defaultShapes() { return List.of("1,256,14,14,256,3,3,1,1", "1,64,56,56,64,3,3,1,1"); }
+    @Override public List<String> testShapes() { return List.of("1,3,7,6,4,3,3,1,1", "2,5,6,6,7,3,3,1,0", "1,17,9,5,18,3,3,1,2"); }
+
+    /** Conv2d's shape rules, and a 3x3 kernel with stride 1, dilation 1 and one group: the shapes F(2x2, 3x3) computes. */
+    @Override public long[] checkShape(long[] args) {
+        long[] full = ConvShape.checkConv(this, args);
+        ConvShape s = ConvShape.of(full);
+        if (s.kh() != R || s.kw() != R || s.stride() != 1 || s.dilation() != 1 || s.groups() != 1)
+            throw new TesseraUserError(name() + " computes 3x3 kernels with stride 1, dilation 1 and groups 1 (Winograd F(2x2, 3x3)); got a "
+                    + s.kh() + "x" + s.kw() + " kernel, stride " + s.stride() + ", dilation " + s.dilation() + ", groups " + s.groups()
+                    + ": use conv2d for this shape");
+        return full;
+    }
+
+    @Override public OperatorInstance define(long[] args, boolean symbolic) {
+        ConvShape s = ConvShape.of(args);
+        Expr n = ShapeArgs.leading("N", s.n(), symbolic);
+        long c = s.c(), f = s.f(), h = s.h(), w = s.w(), pad = s.pad(), oh = s.oh(), ow = s.ow();
+        long th = ceilDiv(oh, M), tw = ceilDiv(ow, M), tiles = th * tw;
+        Tensor input = Te.placeholder("input", DType.F32, n, Te.c(c), Te.c(h), Te.c(w));
+        Tensor weight = Te.placeholder("weight", DType.F32, f, c, R, R);
+        // Padded to whole tiles: the last tile row and column may reach past the padded input.
+        Tensor padded = Te.compute("conv2d_winograd_pad", List.of(n, Te.c(c), Te.c(th * M + R - 1), Te.c(tw * M + R - 1)),
+                List.of("n", "c", "y", "x"), v -> {
+                    Expr y = v.get(2), x = v.get(3);
+                    Expr inside = y.ge(pad).and(y.lt(h + pad)).and(x.ge(pad)).and(x.lt(w + pad));
+                    return Te.select(inside, input.at(v.get(0), v.get(1), y.sub(pad), x.sub(pad)), 0.0);
+                });
+        Tensor filters = Te.compute("conv2d_winograd_weight", List.of(Te.c(ALPHA), Te.c(ALPHA), Te.c(c), Te.c(f)), List.of("e", "u", "c", "f"),
+                v -> transform(v.get(0), v.get(1), G, (ky, kx) -> weight.at(v.get(3), v.get(2), Te.c(ky), Te.c(kx))));
+        Tensor data = Te.compute("conv2d_winograd_data", List.of(n, Te.c(ALPHA), Te.c(ALPHA), Te.c(tiles), Te.c(c)), List.of("n", "e", "u", "p", "c"),
+                v -> {
+                    Expr y0 = v.get(3).div(Te.c(tw)).mul(M), x0 = v.get(3).mod(Te.c(tw)).mul(M);
+                    return transform(v.get(1), v.get(2), BT, (r, q) -> padded.at(v.get(0), v.get(4), y0.add(Te.c(r)), x0.add(Te.c(q))));
+                });
+        Axis rc = Te.reduceAxis("rc", c);
+        Tensor products = Te.compute("conv2d_winograd_gemm", List.of(n, Te.c(ALPHA), Te.c(ALPHA), Te.c(tiles), Te.c(f)), List.of("n", "e", "u", "p", "f"),
+                v -> Te.sum(data.at(v.get(0), v.get(1), v.get(2), v.get(3), rc.var()).mul(filters.at(v.get(1), v.get(2), rc.var(), v.get(4))), rc));
+        Tensor out = Te.compute("conv2d_winograd", List.of(n, Te.c(f), Te.c(oh), Te.c(ow)), List.of("n", "f", "y", "x"), v -> {
+            Expr y = v.get(2), x = v.get(3);
+            Expr tile = y.div(Te.c(M)).mul(Te.c(tw)).add(x.div(Te.c(M)));
+            return transform(y.mod(M), x.mod(M), AT, (e, u) -> products.at(v.get(0), Te.c(e), Te.c(u), tile, v.get(1)));
+        });
+        return new OperatorInstance(List.of(input, weight), List.of(out), symbolic ? ShapeArgs.symbolicArgs(args) : args);
+    }
+
+    /**
+     * Element (i, j) of {@code L X L^T} for the matrix X whose element (r, s) is {@code x(r, s)}:
+     * the sum of {@code L[i][r] L[j][s] x(r, s)} over the nonzero coefficients, as a select over the
+     * values of i and j (which fold away once i and j are constants).
+     */
+    private static Expr transform(Expr i, Expr j, double[][] l, BiFunction<Integer, Integer, Expr> x) {
+        Expr result = null;
+        for (int a = l.length - 1; a >= 0; a--) {
+            Expr row = null;
+            for (int b = l.length - 1; b >= 0; b--) {
+                Expr element = null;
+                for (int r = 0; r < l[a].length; r++)
+                    for (int q = 0; q < l[b].length; q++) {
+                        int ri = r, qi = q;
+                        element = plus(element, l[a][r] * l[b][q], () -> x.apply(ri, qi));
+                    }
+                if (element == null) element = Te.f32(0);
+                row = row == null ? element : Te.select(j.eq(Te.c(b)), element, row);
+            }
+            result = result == null ? row : Te.select(i.eq(Te.c(a)), row, result);
+        }
+        return result;
+    }
+
+    /** {@code sum + k * term}, without the multiply for k = +-1 and without the term for k = 0. */
+    private static Expr plus(Expr sum, double k, java.util.function.Supplier<Expr> term) {
+        if (k == 0) return sum;
+        Expr t = term.get();
+        if (sum == null) return k == 1 ? t : t.mul(k);
+        if (k == 1) return sum.add(t);
+        if (k == -1) return sum.sub(t);
+        return sum.add(t.mul(k));
+    }
+
+    private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }
+
+    /**
+     * Register tiles of {@code tile_rows} tiles of a tile row by {@code tile_vectors} vectors of
+     * output channels: the products of all sixteen (e, u) for them accumulate over the input
+     * channels one (e, u) at a time (a tile's V rows broadcast, U rows as vectors), into a buffer
+     * small enough for L1 that the output transform then reads (the products never go to memory
+     * whole). The padded input is stored channels-last, so the input transform reads vectors of
+     * channels; the parallel loop runs over channel tiles and tile rows.
+     */
+    @Override public void applyDefaultSchedule(Schedule s) { schedule(s, null, Map.of()); }
+
+    /**
+     * {@code tile_rows}: output tiles (2x2 pixel blocks) of one tile row per register tile;
+     * {@code tile_vectors}: output channels per register tile in vectors; {@code prepack_weight}: 1
+     * computes the transformed weights once, ahead of calls (off by default: a plain call transforms
+     * them every time).
+     */
+    @Override public List<Knob> knobs(long[] shapeArgs) {
+        ConvShape c = ConvShape.of(shapeArgs);
+        long tw = ceilDiv(c.ow(), M);
+        return knobs(defaultTileRows(tw), c.f() <= 16 ? 1 : c.f() <= 32 ? 2 : 3);
+    }
+
+    private static List<Knob> knobs(long rows, long vectors) {
+        return List.of(
+                new Knob("tile_rows", List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L), rows),
+                new Knob("tile_vectors", List.of(1L, 2L, 3L, 4L, 5L, 6L), vectors),
+                new Knob("prepack_weight", List.of(0L, 1L), 0));
+    }
+
+    /** Tiles per register tile: the divisor of the tile row nearest 7 (7 x 3 vectors: 21 accumulators), at most 8. */
+    static long defaultTileRows(long tw) {
+        long best = 1;
+        for (long r = 1; r <= 8; r++) if (tw % r == 0 && Math.abs(r - 7) <= Math.abs(best - 7)) best = r;
+        return best == 1 && tw > 1 ? Math.min(tw, 7) : best;
+    }
+
+    @Override public void applyTunedSchedule(Schedule s, long[] shapeArgs, Map<String, Long> config) { schedule(s, knobs(shapeArgs), config); }
+
+    private void schedule(Schedule s, List<Knob> knobs, Map<String, Long> config) {
+        Stage out = s.stage("conv2d_winograd");
+        long lanes = Vectors.lanes(out);
+        if (knobs == null) {
+            long f = constant(out.op().axes().get(1).extent()), ow = constant(out.op().axes().get(3).extent());
+            knobs = knobs(defaultTileRows(ceilDiv(ow, M)), f <= 16 ? 1 : f <= 32 ? 2 : 3);
+        }
+        Map<String, Long> kn = Knob.resolve(name(), knobs, config);
+
+        Stage pad = s.stage("conv2d_winograd_pad");
+        pad.reorderStorage("n", "y", "x", "c");
+        pad.reorder("n", "y", "x", "c");
+        pad.parallel(pad.fuse("n", "y"));
+        pad.vectorize(pad.split("c", lanes).inner());
+
+        Stage filters = s.stage("conv2d_winograd_weight");
+        filters.reorder("c", "e", "u", "f");
+        filters.parallel("c");
+        filters.unroll("e");
+        filters.unroll("u");
+        filters.vectorize(filters.split("f", lanes).inner());
+        if (kn.get("prepack_weight") == 1) s.prepack(filters);
+
+        Stage data = s.stage("conv2d_winograd_data");
+        Stage.Parts channel = data.split("c", lanes);
+        data.reorder(data.axis("n"), data.axis("p"), channel.outer(), data.axis("e"), data.axis("u"), channel.inner());
+        data.parallel(data.fuse("n", "p"));
+        data.unroll("e");
+        data.unroll("u");
+        data.vectorize(channel.inner());
+
+        // conv2d_winograd: n, channel tile, tile row | tile of the row | its tiles, 2x2 block, channels of the tile
+        Stage.Parts channels = out.split("f", kn.get("tile_vectors") * lanes);
+        Stage.Parts rows = out.split("y", M), cols = out.split("x", M);
+        Stage.Parts tile = out.split(cols.outer(), kn.get("tile_rows"));
+        Stage.Parts vectors = out.split(channels.inner(), lanes);
+        out.reorder(out.axis("n"), channels.outer(), rows.outer(), tile.outer(), tile.inner(), rows.inner(), cols.inner(), vectors.outer(), vectors.inner());
+        out.parallel(out.fuse(out.fuse(out.axis("n"), channels.outer()), rows.outer()));
+        out.unroll(rows.inner());
+        out.unroll(cols.inner());
+        out.unroll(vectors.outer());
+        out.vectorize(vectors.inner());
+
+        Stage gemm = s.stage("conv2d_winograd_gemm");
+        gemm.computeAt(out, tile.outer());
+        Stage.Parts gv = gemm.split("f", lanes);
+        gemm.reorder("n", "e", "u", "rc", "p", gv.outer().name(), gv.inner().name());
+        gemm.unroll("p");
+        gemm.unroll(gv.outer());
+        gemm.vectorize(gv.inner());
+    }
+
+    private static long constant(Expr e) {
+        if (e instanceof dev.tessera.ir.IntImm i) return i.value();
+        throw new IllegalStateException("conv2d_winograd: expected a constant extent, got " + e);
+    }
+
+    /** The direct convolution's work (2 x its multiply-adds), so that rates compare with conv2d's. */
+    @Override public double flops(long[] a) { return 2.0 * ConvShape.of(a).macs(); }
+
+    @Override public double bytes(long[] a) {
+        ConvShape s = ConvShape.of(a);
+        return 4.0 * ((double) s.n() * s.c() * s.h() * s.w() + (double) s.f() * s.c() * R * R + (double) s.n() * s.f() * s.oh() * s.ow());
+    }
+}
