@@ -38,6 +38,9 @@ class OperatorErrorsTest {
                 error(() -> build("conv2d", 1, 6, 8, 8, 4, 3, 3, 1, 1, 1, 3)));
         assertEquals("conv2d_nhwc: groups=2 must divide both the input channels C=3 and the output channels F=4",
                 error(() -> build("conv2d_nhwc", 1, 3, 8, 8, 4, 3, 3, 1, 1, 1, 2)));
+        assertEquals("conv2d_winograd computes 3x3 kernels with stride 1, dilation 1 and groups 1 (Winograd F(2x2, 3x3)); got a 3x3 kernel, "
+                + "stride 2, dilation 1, groups 1: use conv2d for this shape", error(() -> build("conv2d_winograd", 1, 3, 8, 8, 4, 3, 3, 2, 1)));
+        assertTrue(error(() -> build("conv2d_winograd", 1, 3, 8, 8, 4, 5, 5, 1, 2)).contains("got a 5x5 kernel"));
         assertEquals("conv2d: the 3x3 kernel (dilation 3, spanning 7x7) does not fit the padded 6x6 input (H=4, W=4, pad=1); "
                 + "need dilation*(KH-1)+1 <= H + 2*pad and likewise for KW", error(() -> build("conv2d", 1, 1, 4, 4, 1, 3, 3, 1, 1, 3)));
         assertTrue(error(() -> build("depthwise_conv2d", 1, 2, 2, 2, 5, 5, 1, 1)).contains("the 5x5 kernel does not fit the padded 4x4 input"));
