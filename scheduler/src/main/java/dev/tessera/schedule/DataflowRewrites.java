@@ -271,7 +271,7 @@ final class DataflowRewrites {
                 + ", or a stage computed from such inputs alone";
         if (!step.splits().isEmpty() || !step.order().isEmpty())
             throw new TesseraUserError(where + ": " + tensor.name() + " is a computed stage, prepacked as it stands; lay it out with "
-                    + "reorder_storage, not splits or an order (those pack a kernel input)");
+                    + "reorder_storage before prepack, not with splits or an order (those pack a kernel input)");
         if (stage.isPrepacked()) throw new TesseraUserError(where + ": " + tensor.name() + " is already prepacked; a constant is packed once");
         if (stage.isOutput()) throw new TesseraUserError(where + ": " + tensor.name() + " is an output of the kernel; " + legal);
         for (Tensor in : stage.inputs())

@@ -50,7 +50,7 @@ class PrepackScheduleTest {
     }
 
     @Test void misuseNamesWhatIsWrongAndWhatIsLegal() {
-        fails(() -> s.prepackPanels(acc, 1, 16), "prepack(acc", "acc is computed by the kernel on every call", "a kernel input", "[A, B]");
+        fails(() -> s.prepackPanels(acc, 1, 16), "prepack(acc", "acc is a computed stage, prepacked as it stands", "reorder_storage");
         fails(() -> s.prepack(b, List.of(new Step.LayoutSplit("i2", 16)), List.of()), "B has no dimension 'i2'", "[i0, i1]");
         fails(() -> s.prepack(b, List.of(new Step.LayoutSplit("i1", 0)), List.of()), "split factors must be at least 1");
         fails(() -> s.prepack(b, List.of(new Step.LayoutSplit("i1", 16)), List.of("i0", "i1")), "the order must name each packed dimension once",
@@ -67,5 +67,30 @@ class PrepackScheduleTest {
         fails(() -> s.apply(new Step.ReorderStorage("B.packed", List.of("i0", "i1", "i2"))), "reorder_storage", legal);
         // A copy stage between the constant and its packed stage would run on every call.
         fails(() -> s.cacheRead(b, packed), "B.packed is prepacked and reads the constant inputs themselves");
+    }
+
+    @Test void aStageOfConstantInputsAloneIsPrepackedAsItStands() {
+        Stage stage = s.prepack(s.stage("acc"));
+        assertTrue(stage.isPrepacked());
+        assertEquals(List.of(stage), s.prepackedStages());
+        assertEquals(List.of("acc"), s.stage("C").inputs().stream().map(Tensor::name).toList());
+        String json = TraceJson.write(s.trace());
+        assertTrue(json.contains("{\"step\":\"prepack\",\"tensor\":\"acc\",\"splits\":[],\"order\":[]}"), json);
+        assertTrue(Schedule.replay(List.of(c), TraceJson.read(json)).stage("acc").isPrepacked());
+        fails(() -> s.prepack(stage), "acc is already prepacked");
+        fails(() -> stage.computeAt(s.stage("C"), "i"), "compute_at(acc, C, i)", "is prepacked");
+    }
+
+    @Test void aPrepackedStageReadsConstantInputsThatNothingElseReads() {
+        fails(() -> s.prepack(s.stage("C")), "C is an output of the kernel", "a stage computed from such inputs alone");
+        // t from B, v from B and t, the output w from v: v reads what the kernel computes; t's input B is also read by v.
+        Tensor t = Te.compute("t", List.of(Te.c(8), Te.c(36)), List.of("k", "j"), v -> b.at(v.get(0), v.get(1)).mul(3.0));
+        Tensor v2 = Te.compute("v", List.of(Te.c(8), Te.c(36)), List.of("k", "j"), v -> b.at(v.get(0), v.get(1)).add(t.at(v.get(0), v.get(1))));
+        Tensor w = Te.compute("w", List.of(Te.c(8), Te.c(36)), List.of("k", "j"), v -> v2.at(v.get(0), v.get(1)).mul(2.0));
+        Schedule other = Schedule.create(w);
+        fails(() -> other.prepack(other.stage("v")), "v reads t, which the kernel computes on every call");
+        fails(() -> other.prepack(other.stage("t")), "B is also read by v", "prepack a stage that is the only reader of its inputs");
+        s.stage("acc").computeAt(s.stage("C"), "i");
+        fails(() -> s.prepack(s.stage("acc")), "acc is computed at another stage's loop", "prepack it before compute_inline or compute_at");
     }
 }

@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
 
 /**
- * Kernels whose weights are prepacked (matmul, dense, conv2d with their prepack knob) compute what
+ * Kernels whose weights are prepacked (matmul, dense, conv2d, conv2d_winograd's transformed weights, with their prepack knob) compute what
  * the reference interpreter computes, both packed once ahead of calls and through the plain call;
  * the packed copy is what later calls read; and misuse of the runtime API is a user error.
  */
@@ -46,7 +46,9 @@ class PrepackTest {
                 Arguments.of("conv2d", "1,8,14,14,16,3,3,1,1", "prepack_weight", ""),
                 Arguments.of("conv2d", "2,4,5,4,4,2,2,1,1,2,2", "prepack_weight", ""),
                 Arguments.of("conv2d", "1,20,9,9,40,3,3,1,1", "prepack_weight", "layout"),
-                Arguments.of("conv2d", "2,4,5,4,4,2,2,1,1,2,2", "prepack_weight", "layout"));
+                Arguments.of("conv2d", "2,4,5,4,4,2,2,1,1,2,2", "prepack_weight", "layout"),
+                Arguments.of("conv2d_winograd", "1,20,9,7,40,3,3,1,1", "prepack_weight", ""),
+                Arguments.of("conv2d_winograd", "2,3,6,6,17,3,3,1,0", "prepack_weight", ""));
     }
 
     /** {@code direct}: a knob set to 1 in every trial besides the prepack knob (conv2d's direct layout), or empty. */
