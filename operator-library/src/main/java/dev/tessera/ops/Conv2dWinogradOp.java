@@ -154,7 +154,14 @@ public final class Conv2dWinogradOp implements Operator {
     @Override public List<Knob> knobs(long[] shapeArgs) {
         ConvShape c = ConvShape.of(shapeArgs);
         long tw = ceilDiv(c.ow(), M);
-        return knobs(defaultTileRows(tw), c.f() <= 16 ? 1 : c.f() <= 32 ? 2 : 3);
+        return knobs(defaultTileRows(tw), defaultTileVectors(defaultTileRows(tw), c.f()));
+    }
+
+    /** Vectors of channels per register tile: the most of 4, 2, 1 that divide the channel vectors, with at most 28 accumulators. */
+    static long defaultTileVectors(long rows, long f) {
+        long channelVectors = ceilDiv(f, 16);
+        for (long v : new long[] {4, 2}) if (channelVectors % v == 0 && rows * v <= 28) return v;
+        return 1;
     }
 
     private static List<Knob> knobs(long rows, long vectors) {
@@ -164,7 +171,7 @@ public final class Conv2dWinogradOp implements Operator {
                 new Knob("prepack_weight", List.of(0L, 1L), 0));
     }
 
-    /** Tiles per register tile: the divisor of the tile row nearest 7 (7 x 3 vectors: 21 accumulators), at most 8. */
+    /** Tiles per register tile: the divisor of the tile row nearest 7, at most 8 (7 tiles by 2 or 4 vectors: 14 or 28 accumulators). */
     static long defaultTileRows(long tw) {
         long best = 1;
         for (long r = 1; r <= 8; r++) if (tw % r == 0 && Math.abs(r - 7) <= Math.abs(best - 7)) best = r;
@@ -178,7 +185,8 @@ public final class Conv2dWinogradOp implements Operator {
         long lanes = Vectors.lanes(out);
         if (knobs == null) {
             long f = constant(out.op().axes().get(1).extent()), ow = constant(out.op().axes().get(3).extent());
-            knobs = knobs(defaultTileRows(ceilDiv(ow, M)), f <= 16 ? 1 : f <= 32 ? 2 : 3);
+            long rows = defaultTileRows(ceilDiv(ow, M));
+            knobs = knobs(rows, defaultTileVectors(rows, f));
         }
         Map<String, Long> kn = Knob.resolve(name(), knobs, config);
 
@@ -188,12 +196,14 @@ public final class Conv2dWinogradOp implements Operator {
         pad.parallel(pad.fuse("n", "y"));
         pad.vectorize(pad.split("c", lanes).inner());
 
+        // Each vector of 16 filters' 3x3 windows is loaded once for all 16 (e, u) (gathers: the filters lie C*9 apart).
         Stage filters = s.stage("conv2d_winograd_weight");
-        filters.reorder("c", "e", "u", "f");
+        Stage.Parts filterVectors = filters.split("f", lanes);
+        filters.reorder(filters.axis("c"), filterVectors.outer(), filters.axis("e"), filters.axis("u"), filterVectors.inner());
         filters.parallel("c");
         filters.unroll("e");
         filters.unroll("u");
-        filters.vectorize(filters.split("f", lanes).inner());
+        filters.vectorize(filterVectors.inner());
         if (kn.get("prepack_weight") == 1) s.prepack(filters);
 
         Stage data = s.stage("conv2d_winograd_data");
