@@ -13,7 +13,8 @@ class WorkloadTableTest {
     @Test void builtInTableHoldsTheWorkloadsOfBenchmarksMd() {
         WorkloadTable t = WorkloadTable.builtIn();
         List<String> ids = t.workloads().stream().map(Workload::id).toList();
-        assertEquals(List.of("gemm-1024", "gemm-2048", "gemm-awkward", "conv-56", "conv-28", "conv-14", "conv-7", "softmax", "layernorm",
+        assertEquals(List.of("gemm-1024", "gemm-2048", "gemm-awkward", "conv-56", "conv-28", "conv-14", "conv-7",
+                "conv-56-winograd", "conv-28-winograd", "conv-14-winograd", "conv-7-winograd", "softmax", "layernorm",
                 "caps-route", "caps-conv-n1-s2", "caps-conv-n1-s1", "caps-conv-n16-s2", "caps-conv-n16-s1"), ids);
         Workload gemm = t.select("gemm-awkward").get(0);
         assertEquals("matmul", gemm.operator());
