@@ -71,6 +71,7 @@ class RandomScheduleLoweringTest {
     void randomSchedulesAgreeWithDefault() {
         int perOp = Integer.getInteger("tessera.lowering.samples", 60);
         int factoredTwice = 0; // samples with a second rfactor of one stage (S.rf1)
+        int computedPrepacked = 0; // samples that prepack a stage computed from inputs alone (conv's padding here)
         for (Op op : ops()) {
             List<Tensor> outs = op.build().get();
             Schedule base = Schedule.create(outs);
@@ -102,10 +103,12 @@ class RandomScheduleLoweringTest {
                             fail(op.name() + " seed " + seed + ": element " + i + " is " + got.get(b)[i] + ", expected " + ref.get(b)[i] + "; trace " + s.trace());
                 ok++;
                 if (s.stageNames().stream().anyMatch(n -> n.matches(".*\\.rf[0-9]+"))) factoredTwice++;
+                if (s.prepackedStages().stream().anyMatch(p -> !p.name().endsWith(".packed"))) computedPrepacked++;
             }
             System.out.println(op.name() + ": " + ok + " random schedules agree, " + rejected + " rejected by lowering");
         }
         assertTrue(factoredTwice > 0, "no sample factored a stage twice");
+        assertTrue(computedPrepacked > 0, "no sample prepacked a computed stage");
     }
 
     /** Runs a kernel on seeded random inputs; returns the outputs. */

@@ -56,6 +56,9 @@ public final class Conv2dWinogradOp implements Operator {
     @Override public List<String> defaultShapes() { return List.of("1,256,14,14,256,3,3,1,1", "1,64,56,56,64,3,3,1,1"); }
     @Override public List<String> testShapes() { return List.of("1,3,7,6,4,3,3,1,1", "2,5,6,6,7,3,3,1,0", "1,17,9,5,18,3,3,1,2"); }
 
+    /** Its five stages compile slowly under schedules that leave the transforms' selects unfolded: 100 random schedules (about 1.5 minutes). */
+    @Override public int differentialSchedules() { return 100; }
+
     /** Conv2d's shape rules, and a 3x3 kernel with stride 1, dilation 1 and one group: the shapes F(2x2, 3x3) computes. */
     @Override public long[] checkShape(long[] args) {
         long[] full = ConvShape.checkConv(this, args);

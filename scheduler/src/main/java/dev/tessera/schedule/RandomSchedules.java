@@ -11,7 +11,8 @@ import java.util.Random;
 /**
  * Samples random schedules of any operator: splits (factors that need not divide, every legal
  * tail strategy), fuses, reorders, vectorize/unroll/parallel annotations, inline, root and
- * compute_at placements, the dataflow rewrites rfactor (now and then twice), cache_write, prepack and cache_read, and
+ * compute_at placements, the dataflow rewrites rfactor (now and then twice), cache_write, prepack (of an input, or of a
+ * stage computed from inputs alone) and cache_read, and
  * reorder_storage of intermediate stages.
  * Every step is legal on its own; a sample can still be rejected by
  * lowering when a stage placed inside a loop has a reader outside it. Used by the differential
@@ -98,6 +99,12 @@ public final class RandomSchedules {
 
     private static void prepack(Schedule s, Random rnd) {
         if (rnd.nextDouble() >= 0.15) return;
+        // Half the time, a stage computed from constant inputs alone (a weight transform), where the definition has one.
+        List<Stage> computed = s.stages().stream().filter(st -> isConstantStage(s, st)).toList();
+        if (!computed.isEmpty() && rnd.nextBoolean()) {
+            s.prepack(computed.get(rnd.nextInt(computed.size())));
+            return;
+        }
         List<Tensor> inputs = s.inputs().stream().filter(t -> t.rank() > 0).toList();
         if (inputs.isEmpty()) return;
         Tensor t = inputs.get(rnd.nextInt(inputs.size()));
@@ -118,6 +125,16 @@ public final class RandomSchedules {
             order = names;
         }
         s.prepack(t, splits, order);
+    }
+
+    /** Whether {@code prepack(st)} is legal: a root stage, not an output, reading only kernel inputs that nothing else reads. */
+    private static boolean isConstantStage(Schedule s, Stage st) {
+        if (st.isOutput() || st.isPrepacked() || !(st.attachment() instanceof Attachment.Root) || st.inputs().isEmpty()) return false;
+        for (Tensor in : st.inputs()) {
+            if (!s.inputs().contains(in)) return false;
+            for (Stage other : s.stages()) if (other != st && other.inputs().contains(in)) return false;
+        }
+        return true;
     }
 
     /** Chooses where a stage is computed; returns whether it covers its whole domain (root). */
