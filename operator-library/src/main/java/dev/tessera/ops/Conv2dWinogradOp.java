@@ -187,7 +187,7 @@ public final class Conv2dWinogradOp implements Operator {
         Stage out = s.stage("conv2d_winograd");
         long lanes = Vectors.lanes(out);
         if (knobs == null) {
-            long f = constant(out.op().axes().get(1).extent()), ow = constant(out.op().axes().get(3).extent());
+            long f = dev.tessera.ir.Exprs.constInt(out.op().axes().get(1).extent()), ow = dev.tessera.ir.Exprs.constInt(out.op().axes().get(3).extent());
             long rows = defaultTileRows(ceilDiv(ow, M));
             knobs = knobs(rows, defaultTileVectors(rows, f));
         }
@@ -238,16 +238,8 @@ public final class Conv2dWinogradOp implements Operator {
         gemm.vectorize(gv.inner());
     }
 
-    private static long constant(Expr e) {
-        if (e instanceof dev.tessera.ir.IntImm i) return i.value();
-        throw new IllegalStateException("conv2d_winograd: expected a constant extent, got " + e);
-    }
+    /** The direct convolution's work (2 x its multiply-adds), so that rates compare with conv2d's; conv2d's traffic. */
+    @Override public double flops(long[] a) { return new Conv2dOp().flops(a); }
 
-    /** The direct convolution's work (2 x its multiply-adds), so that rates compare with conv2d's. */
-    @Override public double flops(long[] a) { return 2.0 * ConvShape.of(a).macs(); }
-
-    @Override public double bytes(long[] a) {
-        ConvShape s = ConvShape.of(a);
-        return 4.0 * ((double) s.n() * s.c() * s.h() * s.w() + (double) s.f() * s.c() * R * R + (double) s.n() * s.f() * s.oh() * s.ow());
-    }
+    @Override public double bytes(long[] a) { return new Conv2dOp().bytes(a); }
 }

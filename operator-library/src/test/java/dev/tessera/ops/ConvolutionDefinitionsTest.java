@@ -63,8 +63,16 @@ class ConvolutionDefinitionsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"1,1,5,5,1,3,3,1,1", "2,4,6,5,6,3,2,1,2,2,2", "1,6,9,8,3,3,3,2,1,1,3", "1,2,7,7,4,2,2,1,0,3", "1,4,5,6,4,3,3,1,1,1,4"})
-    void conv2dWithDilationAndGroupsMatchesTheLoopNest(String shape) {
-        Operator op = Operators.get("conv2d");
+    void conv2dWithDilationAndGroupsMatchesTheLoopNest(String shape) { matchesTheLoopNest("conv2d", shape); }
+
+    /** Odd and even output sizes (partial 2x2 blocks), padding 0 to 2, batch 2, C != F. */
+    @ParameterizedTest
+    @ValueSource(strings = {"1,1,4,4,1,3,3,1,1", "1,3,7,6,4,3,3,1,1", "2,5,6,6,7,3,3,1,0", "1,4,5,9,3,3,3,1,2", "1,2,3,3,2,3,3,1,0"})
+    void conv2dWinogradMatchesTheLoopNest(String shape) { matchesTheLoopNest("conv2d_winograd", shape); }
+
+    /** An NCHW convolution operator (conv2d's shape arguments and weight layout) against {@link #conv}. */
+    private static void matchesTheLoopNest(String name, String shape) {
+        Operator op = Operators.get(name);
         long[] s = op.parseShape(shape);
         OperatorInstance inst = op.build(s);
         ConvShape c = ConvShape.of(s);
@@ -74,21 +82,6 @@ class ConvolutionDefinitionsTest {
         double[][][][] x = nest(Interp.data(inst, in, 0), (int) c.n(), (int) c.c(), (int) c.h(), (int) c.w());
         double[][][][] w = nest(Interp.data(inst, in, 1), (int) c.f(), (int) c.channelsPerGroup(), (int) c.kh(), (int) c.kw());
         Interp.assertClose(inst, Interp.run(inst, in), conv(x, w, (int) c.stride(), (int) c.pad(), (int) c.dilation(), (int) c.groups()), RTOL, ATOL);
-    }
-
-    /** Odd and even output sizes (partial 2x2 blocks), padding 0 to 2, batch 2, C != F. */
-    @ParameterizedTest
-    @ValueSource(strings = {"1,1,4,4,1,3,3,1,1", "1,3,7,6,4,3,3,1,1", "2,5,6,6,7,3,3,1,0", "1,4,5,9,3,3,3,1,2", "1,2,3,3,2,3,3,1,0"})
-    void conv2dWinogradMatchesTheLoopNest(String shape) {
-        Operator op = Operators.get("conv2d_winograd");
-        long[] s = op.parseShape(shape);
-        OperatorInstance inst = op.build(s);
-        ConvShape c = ConvShape.of(s);
-        assertArrayEquals(new long[] {c.n(), c.f(), c.oh(), c.ow()}, Interp.shape(inst.output()));
-        Map<Tensor, TensorValue> in = Interp.randomInputs(inst);
-        double[][][][] x = nest(Interp.data(inst, in, 0), (int) c.n(), (int) c.c(), (int) c.h(), (int) c.w());
-        double[][][][] w = nest(Interp.data(inst, in, 1), (int) c.f(), (int) c.c(), 3, 3);
-        Interp.assertClose(inst, Interp.run(inst, in), conv(x, w, 1, (int) c.pad(), 1, 1), RTOL, ATOL);
     }
 
     @Test
