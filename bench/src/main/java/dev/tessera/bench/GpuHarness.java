@@ -79,7 +79,7 @@ public final class GpuHarness {
     public static Run tessera(Workload w, GpuBackend backend, Options o) {
         Operator op;
         try {
-            op = Operators.get(w.operator());
+            op = Operators.configured(w.operator());
         } catch (TesseraUserError e) {
             return new Run(Figure.notAvailable(w.id(), Report.TESSERA, e.getMessage()), null);
         }

@@ -113,7 +113,7 @@ public final class Harness {
     /** The prepared kernel, or null with the reason recorded in {@code failed}. */
     private static PreparedKernel prepare(Workload w, Options o, Map<String, Figure> failed) {
         try {
-            Operators.get(w.operator());
+            Operators.configured(w.operator());
         } catch (TesseraUserError e) {
             failed.put(Report.TESSERA, Figure.notAvailable(w.id(), Report.TESSERA, e.getMessage()));
             return null;

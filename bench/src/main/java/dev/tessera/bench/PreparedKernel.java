@@ -59,7 +59,9 @@ public final class PreparedKernel implements AutoCloseable {
 
     /**
      * Builds, schedules and compiles {@code operatorName} for {@code shape} (comma-separated shape
-     * arguments). An unknown operator or a bad shape is a {@link dev.tessera.TesseraUserError}.
+     * arguments). The name may carry attributes as {@link Operator#describe()} writes them, e.g.
+     * {@code conv2d_winograd[output_tile=4]}. An unknown operator or a bad shape is a
+     * {@link dev.tessera.TesseraUserError}.
      */
     public static PreparedKernel prepare(String operatorName, String shape) {
         return prepare(operatorName, shape, null, msg -> {});
@@ -72,7 +74,7 @@ public final class PreparedKernel implements AutoCloseable {
      * default schedule. {@link #schedule()} says which ran.
      */
     public static PreparedKernel prepare(String operatorName, String shape, List<TuningRecord> tuningRecords, Consumer<String> warnings) {
-        Operator op = Operators.get(operatorName);
+        Operator op = Operators.configured(operatorName);
         long[] shapeArgs = op.parseShape(shape);
         OperatorInstance inst = op.build(shapeArgs);
         Schedule s;

@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * One row of the workload table: an id, the workload kind the peers implement ({@code gemm},
  * {@code conv}, {@code softmax}, {@code layernorm}, {@code caps-route}, {@code caps-conv}), the
- * Tessera operator and its shape arguments (which the peers read the same way), a label for reports,
+ * Tessera operator (a name, or a name with attribute values such as
+ * {@code conv2d_winograd[output_tile=4]}) and its shape arguments (which the peers read the same way), a label for reports,
  * whether the kernel is compute- or memory-bound (what its rate is a fraction of), and the peers it
  * is compared with.
  */

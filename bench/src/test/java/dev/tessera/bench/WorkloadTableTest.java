@@ -14,7 +14,8 @@ class WorkloadTableTest {
         WorkloadTable t = WorkloadTable.builtIn();
         List<String> ids = t.workloads().stream().map(Workload::id).toList();
         assertEquals(List.of("gemm-1024", "gemm-2048", "gemm-awkward", "conv-56", "conv-28", "conv-14", "conv-7",
-                "conv-56-winograd", "conv-28-winograd", "conv-14-winograd", "conv-7-winograd", "softmax", "layernorm",
+                "conv-56-winograd", "conv-28-winograd", "conv-14-winograd", "conv-7-winograd", "conv-56-winograd-f4", "conv-28-winograd-f4",
+                "softmax", "layernorm",
                 "caps-route", "caps-conv-n1-s2", "caps-conv-n1-s1", "caps-conv-n16-s2", "caps-conv-n16-s1"), ids);
         Workload gemm = t.select("gemm-awkward").get(0);
         assertEquals("matmul", gemm.operator());
@@ -22,6 +23,7 @@ class WorkloadTableTest {
         assertEquals(List.of("openblas", "pytorch", "halide"), gemm.peers());
         assertEquals(Workload.Bound.MEMORY, t.select("softmax").get(0).bound());
         assertEquals("128,1152,10,8,16,3", t.select("caps-route").get(0).shape());
+        assertEquals("conv2d_winograd[output_tile=4]", t.select("conv-28-winograd-f4").get(0).operator());
     }
 
     @Test void jmhParametersListEveryWorkloadOfTheTable() throws Exception {

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A schedule that prepacks a constant input exports three entries: the kernel (packing on every
+ * A schedule that prepacks a constant input (or a stage computed from it alone, conv2d_winograd's
+ * transformed filters) exports three entries: the kernel (packing on every
  * call, as before), {@code <kernel>_pack_<T>} and {@code <kernel>_prepacked}. A C program packs the
  * weights once, changes the caller's copy afterwards (the packed copy is the contract), and runs the
  * prepacked kernel twice; its outputs match the plain kernel's and the reference interpreter's.
@@ -33,7 +34,9 @@ class ExportPrepackTest {
         // awkward shapes: the packed panels have zero-filled tails
         record Case(String op, String shape, String knob, String constant) {}
         List<Case> cases = List.of(new Case("matmul", "37,45,29", "prepack_b", "B"),
-                new Case("conv2d", "1,5,9,8,19,3,3,1,1", "prepack_weight", "weight"));
+                new Case("conv2d", "1,5,9,8,19,3,3,1,1", "prepack_weight", "weight"),
+                // a prepacked computed stage: the Winograd-transformed filters
+                new Case("conv2d_winograd", "1,5,9,7,19,3,3,1,1", "prepack_weight", "weight"));
         List<KernelRequest> requests = new ArrayList<>();
         for (Case c : cases) {
             Operator op = Operators.get(c.op());
@@ -52,7 +55,9 @@ class ExportPrepackTest {
         assertTrue(h.contains("prepacked: matmul with its constant inputs packed by matmul_pack_B."), h);
         JsonNode kernels = new ObjectMapper().readTree(r.manifest().toFile()).get("kernels");
         assertEquals(List.of("matmul kernel", "matmul_pack_B pack", "matmul_prepacked prepacked", "conv2d kernel", "conv2d_pack_weight pack",
-                "conv2d_prepacked prepacked"), names(kernels));
+                "conv2d_prepacked prepacked", "conv2d_winograd kernel", "conv2d_winograd_pack_weight pack", "conv2d_winograd_prepacked prepacked"),
+                names(kernels));
+        assertTrue(h.contains("int plib_conv2d_winograd_pack_weight(const float *weight, float *conv2d_winograd_weight);"), h);
 
         for (Case c : cases) {
             Operator op = Operators.get(c.op());

@@ -63,16 +63,19 @@ class ConvolutionDefinitionsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"1,1,5,5,1,3,3,1,1", "2,4,6,5,6,3,2,1,2,2,2", "1,6,9,8,3,3,3,2,1,1,3", "1,2,7,7,4,2,2,1,0,3", "1,4,5,6,4,3,3,1,1,1,4"})
-    void conv2dWithDilationAndGroupsMatchesTheLoopNest(String shape) { matchesTheLoopNest("conv2d", shape); }
+    void conv2dWithDilationAndGroupsMatchesTheLoopNest(String shape) { matchesTheLoopNest(Operators.get("conv2d"), shape, RTOL, ATOL); }
 
-    /** Odd and even output sizes (partial 2x2 blocks), padding 0 to 2, batch 2, C != F. */
+    /** Odd and even output sizes (partial output blocks), padding 0 to 2, batch 2, C != F. */
     @ParameterizedTest
     @ValueSource(strings = {"1,1,4,4,1,3,3,1,1", "1,3,7,6,4,3,3,1,1", "2,5,6,6,7,3,3,1,0", "1,4,5,9,3,3,3,1,2", "1,2,3,3,2,3,3,1,0"})
-    void conv2dWinogradMatchesTheLoopNest(String shape) { matchesTheLoopNest("conv2d_winograd", shape); }
+    void conv2dWinogradMatchesTheLoopNest(String shape) {
+        matchesTheLoopNest(Operators.get("conv2d_winograd"), shape, RTOL, ATOL);
+        // F(4x4, 3x3): coefficients up to 8 and 1/24 round more (inputs in [-1, 1], sums of up to 45 products)
+        matchesTheLoopNest(Operators.configured("conv2d_winograd[output_tile=4]"), shape, 1e-4, 1e-4);
+    }
 
     /** An NCHW convolution operator (conv2d's shape arguments and weight layout) against {@link #conv}. */
-    private static void matchesTheLoopNest(String name, String shape) {
-        Operator op = Operators.get(name);
+    private static void matchesTheLoopNest(Operator op, String shape, double rtol, double atol) {
         long[] s = op.parseShape(shape);
         OperatorInstance inst = op.build(s);
         ConvShape c = ConvShape.of(s);
@@ -81,7 +84,7 @@ class ConvolutionDefinitionsTest {
         Map<Tensor, TensorValue> in = Interp.randomInputs(inst);
         double[][][][] x = nest(Interp.data(inst, in, 0), (int) c.n(), (int) c.c(), (int) c.h(), (int) c.w());
         double[][][][] w = nest(Interp.data(inst, in, 1), (int) c.f(), (int) c.channelsPerGroup(), (int) c.kh(), (int) c.kw());
-        Interp.assertClose(inst, Interp.run(inst, in), conv(x, w, (int) c.stride(), (int) c.pad(), (int) c.dilation(), (int) c.groups()), RTOL, ATOL);
+        Interp.assertClose(inst, Interp.run(inst, in), conv(x, w, (int) c.stride(), (int) c.pad(), (int) c.dilation(), (int) c.groups()), rtol, atol);
     }
 
     @Test

@@ -73,5 +73,16 @@ class OperatorErrorsTest {
         assertEquals("dense", Operators.get("dense").describe().replace("[activation=none]", ""));
         assertEquals(Map.of("broadcast", "column"), Operators.get("multiply").withAttributes(Map.of("broadcast", "column")).attributeValues());
         assertEquals("matmul", Operators.get("matmul").withAttributes(Map.of()).describe());
+        // Descriptions, as describe() writes them
+        assertEquals("conv2d_winograd[output_tile=4]", Operators.configured("conv2d_winograd[output_tile=4]").describe());
+        assertEquals("dense[activation=relu]", Operators.configured(" dense[ activation = relu ] ").describe());
+        assertEquals("conv2d", Operators.configured("conv2d").describe());
+        assertEquals("conv2d_winograd: output_tile=3 is not legal; legal values: 2, 4 (default 2)",
+                error(() -> Operators.configured("conv2d_winograd[output_tile=3]")));
+        assertTrue(error(() -> Operators.configured("conv2d_winograd[output_tile]")).contains("'output_tile' is not ATTRIBUTE=VALUE"));
+        assertTrue(error(() -> Operators.configured("conv2d_winograd[output_tile=4")).contains("is neither NAME nor NAME[ATTRIBUTE=VALUE,...]"));
+        assertTrue(error(() -> Operators.configured("conv3d[x=1]")).startsWith("unknown operator 'conv3d'"));
+        assertTrue(error(() -> Operators.configured("conv2d_winograd[output_tile=4]").build(new long[] {1, 3, 8, 8, 4, 3, 3, 2, 1}))
+                .contains("(Winograd F(4x4, 3x3)); got a 3x3 kernel, stride 2"));
     }
 }
