@@ -274,6 +274,8 @@ final class DataflowRewrites {
                     + "reorder_storage before prepack, not with splits or an order (those pack a kernel input)");
         if (stage.isPrepacked()) throw new TesseraUserError(where + ": " + tensor.name() + " is already prepacked; a constant is packed once");
         if (stage.isOutput()) throw new TesseraUserError(where + ": " + tensor.name() + " is an output of the kernel; " + legal);
+        if (stage.inputs().isEmpty())
+            throw new TesseraUserError(where + ": " + tensor.name() + " reads no kernel input, so there is nothing to pack; " + legal);
         for (Tensor in : stage.inputs())
             if (!schedule.inputs().contains(in))
                 throw new TesseraUserError(where + ": " + tensor.name() + " reads " + in.name() + ", which the kernel computes on every call; " + legal);

@@ -83,6 +83,11 @@ class PrepackScheduleTest {
 
     @Test void aPrepackedStageReadsConstantInputsThatNothingElseReads() {
         fails(() -> s.prepack(s.stage("C")), "C is an output of the kernel", "a stage computed from such inputs alone");
+        // A stage of constants alone (an iota) reads no input: nothing to pack.
+        Tensor iota = Te.compute("iota", List.of(Te.c(8), Te.c(36)), List.of("k", "j"), v -> Te.cast(DType.F32, v.get(0)));
+        Tensor sum = Te.compute("sum", List.of(Te.c(8), Te.c(36)), List.of("k", "j"), v -> iota.at(v.get(0), v.get(1)).add(b.at(v.get(0), v.get(1))));
+        Schedule withIota = Schedule.create(sum);
+        fails(() -> withIota.prepack(withIota.stage("iota")), "iota reads no kernel input, so there is nothing to pack");
         // t from B, v from B and t, the output w from v: v reads what the kernel computes; t's input B is also read by v.
         Tensor t = Te.compute("t", List.of(Te.c(8), Te.c(36)), List.of("k", "j"), v -> b.at(v.get(0), v.get(1)).mul(3.0));
         Tensor v2 = Te.compute("v", List.of(Te.c(8), Te.c(36)), List.of("k", "j"), v -> b.at(v.get(0), v.get(1)).add(t.at(v.get(0), v.get(1))));
