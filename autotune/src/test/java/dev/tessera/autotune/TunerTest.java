@@ -225,6 +225,58 @@ class TunerTest {
         assertTrue(c.message().contains("default schedule"), c.message());
     }
 
+    @Test void implementationChoiceWeighsConv2dAgainstWinogradByTheirBestRecords() {
+        Operator conv = Operators.get("conv2d");
+        long[] shape = {1, 8, 6, 6, 8, 3, 3, 1, 1};
+        Operator f2 = Operators.configured("conv2d_winograd"), f4 = Operators.configured("conv2d_winograd[output_tile=4]");
+        Target here = Target.host();
+        TuningRecord direct = plain(conv, shape, 5000, 0), winograd2 = plain(f2, shape, 3000, 1),
+                winograd4Elsewhere = withTarget(plain(f4, shape, 1000, 2), here, "elsewhere"), winograd4 = plain(f4, shape, 2000, 3);
+        List<String> warnings = new ArrayList<>();
+
+        // A record measured here beats a faster one of a compatible target.
+        ApplyBest.Implementation i = ApplyBest.chooseImplementation(conv, shape, DType.F32, here, List.of(direct, winograd2, winograd4Elsewhere), warnings::add);
+        assertEquals("conv2d_winograd[output_tile=2]", i.operator().describe());
+        assertEquals(winograd2, i.choice().record());
+        assertEquals(dev.tessera.lower.Workload.hash(i.instance().outputs()), winograd2.workload().structuralHash());
+        assertTrue(i.message().startsWith("conv2d_winograd[output_tile=2] (computes conv2d by another algorithm): using record"), i.message());
+        assertTrue(i.message().contains("the others' best: conv2d 0.005 ms, conv2d_winograd[output_tile=4] 0.001 ms (a compatible target's)"), i.message());
+        assertTrue(warnings.isEmpty(), warnings.toString());
+
+        i = ApplyBest.chooseImplementation(conv, shape, DType.F32, here, List.of(direct, winograd2, winograd4), warnings::add);
+        assertEquals("conv2d_winograd[output_tile=4]", i.operator().describe());
+
+        // The operator's own record wins when it is the fastest, or the only one; any record beats a default schedule.
+        i = ApplyBest.chooseImplementation(conv, shape, DType.F32, here, List.of(plain(conv, shape, 900, 4), winograd2, winograd4), warnings::add);
+        assertEquals(conv, i.operator());
+        assertTrue(i.message().startsWith("conv2d: using record"), i.message());
+        i = ApplyBest.chooseImplementation(conv, shape, DType.F32, here, List.of(direct), warnings::add);
+        assertEquals(conv, i.operator());
+        assertTrue(i.message().endsWith("conv2d_winograd[output_tile=2] no record, conv2d_winograd[output_tile=4] no record"), i.message());
+
+        // No record for any: the operator asked for, under its default schedule.
+        i = ApplyBest.chooseImplementation(conv, shape, DType.F32, here, List.of(), warnings::add);
+        assertEquals(conv, i.operator());
+        assertEquals(ApplyBest.Source.DEFAULT_SCHEDULE, i.choice().source());
+
+        // A compatible target's record of an alternative, the only one: chosen, with the warning.
+        i = ApplyBest.chooseImplementation(conv, shape, DType.F32, here, List.of(winograd4Elsewhere), warnings::add);
+        assertEquals(f4.describe(), i.operator().describe());
+        assertEquals(1, warnings.size());
+
+        // A stride-2 layer has no alternative: the plain choice, with its plain message.
+        long[] strided = {1, 8, 6, 6, 8, 3, 3, 2, 1};
+        i = ApplyBest.chooseImplementation(conv, strided, DType.F32, here, List.of(winograd2), warnings::add);
+        assertEquals(conv, i.operator());
+        assertTrue(i.message().startsWith("no usable tuning record for conv2d"), i.message());
+    }
+
+    /** A successful record of {@code op} on {@code shape} measured here, with an empty trace (the naive schedule, which every operator replays). */
+    private static TuningRecord plain(Operator op, long[] shape, long medianNs, int trial) {
+        TuningRecord r = TuningLogTest.record(dev.tessera.lower.Workload.hash(op.build(shape).outputs()), Target.host().fingerprint(), medianNs, trial);
+        return new TuningRecord(r.schemaVersion(), r.workload(), r.target(), List.of(), r.timing(), r.error(), r.provenance(), r.timestamp(), r.tesseraVersion());
+    }
+
     private static TuningRecord withTarget(TuningRecord r, Target like, String cpu) {
         var t = new TuningRecord.TargetInfo(like.kind(), cpu, like.features(), like.vectorBits(), like.cores(), "llvm:" + cpu);
         return new TuningRecord(r.schemaVersion(), r.workload(), t, r.trace(), r.timing(), r.error(), r.provenance(), r.timestamp(), r.tesseraVersion());

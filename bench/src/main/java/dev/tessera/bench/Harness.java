@@ -120,7 +120,7 @@ public final class Harness {
         }
         PreparedKernel k = null;
         try {
-            k = PreparedKernel.prepare(w.operator(), w.shape(), o.tuningRecords(), System.err::println);
+            k = PreparedKernel.prepare(w.operator(), w.shape(), o.tuningRecords(), w.alternatives(), System.err::println);
             // In-process: the warm-up lasts until the JIT compilers stop taking a core from the kernel.
             Timing.awaitQuietJit(k::call);
             if (k.prepacks()) Timing.awaitQuietJit(k::callPackingEveryCall); // its own Java path, warmed as well

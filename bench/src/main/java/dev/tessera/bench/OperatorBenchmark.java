@@ -32,6 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class OperatorBenchmark {
     /** The workload ids of the built-in table (kept equal to it by WorkloadTableTest). */
     @Param({"gemm-1024", "gemm-2048", "gemm-awkward", "conv-56", "conv-28", "conv-14", "conv-7",
+            "conv-56-direct", "conv-28-direct", "conv-14-direct", "conv-7-direct",
             "conv-56-winograd", "conv-28-winograd", "conv-14-winograd", "conv-7-winograd",
             "conv-56-winograd-f4", "conv-28-winograd-f4", "softmax", "layernorm", "caps-route",
             "caps-conv-n1-s2", "caps-conv-n1-s1", "caps-conv-n16-s2", "caps-conv-n16-s1"})

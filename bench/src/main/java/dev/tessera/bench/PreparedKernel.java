@@ -14,6 +14,7 @@ import dev.tessera.target.HostBuffer;
 import dev.tessera.target.KernelArguments;
 import dev.tessera.target.Kernels;
 import dev.tessera.target.Target;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -74,9 +75,21 @@ public final class PreparedKernel implements AutoCloseable {
      * default schedule. {@link #schedule()} says which ran.
      */
     public static PreparedKernel prepare(String operatorName, String shape, List<TuningRecord> tuningRecords, Consumer<String> warnings) {
+        return prepare(operatorName, shape, tuningRecords, false, warnings);
+    }
+
+    /**
+     * {@link #prepare(String, String, List, Consumer)}; with {@code alternatives}, the fastest of the
+     * operator and those that compute it by another algorithm ({@link ApplyBest#chooseImplementation}:
+     * conv2d or conv2d_winograd), as {@code tessera bench} chooses. The outputs are checked against
+     * the definition of the operator named, whichever ran.
+     */
+    public static PreparedKernel prepare(String operatorName, String shape, List<TuningRecord> tuningRecords, boolean alternatives, Consumer<String> warnings) {
         Operator op = Operators.configured(operatorName);
         long[] shapeArgs = op.parseShape(shape);
         OperatorInstance inst = op.build(shapeArgs);
+        Operator ran = op;
+        OperatorInstance ranInstance = inst;
         Schedule s;
         String which;
         if (tuningRecords == null) {
@@ -84,18 +97,29 @@ public final class PreparedKernel implements AutoCloseable {
             op.applyDefaultSchedule(s);
             which = "default schedule";
         } else {
-            ApplyBest.Choice choice = ApplyBest.choose(op, inst, inst.outputs().get(0).dtype(), Target.host(), tuningRecords, warnings);
+            ApplyBest.Choice choice;
+            if (alternatives) {
+                ApplyBest.Implementation impl = ApplyBest.chooseImplementation(op, shapeArgs, inst.outputs().get(0).dtype(), Target.host(), tuningRecords, warnings);
+                ran = impl.operator();
+                ranInstance = impl.instance();
+                choice = impl.choice();
+            } else {
+                choice = ApplyBest.choose(op, inst, inst.outputs().get(0).dtype(), Target.host(), tuningRecords, warnings);
+            }
             s = choice.schedule();
-            which = choice.record() == null ? "default schedule (no tuning record)"
+            which = (ran == op ? "" : ran.describe() + " (the fastest of " + op.name() + " and its alternatives by their records), ")
+                    + (choice.record() == null ? "default schedule (no tuning record)"
                     : "tuned schedule (" + choice.record().provenance().strategy() + " seed " + choice.record().provenance().seed()
-                            + " trial " + choice.record().provenance().trial() + (choice.source() == ApplyBest.Source.EXACT_TARGET ? "" : ", a compatible CPU's") + ")";
+                            + " trial " + choice.record().provenance().trial() + (choice.source() == ApplyBest.Source.EXACT_TARGET ? "" : ", a compatible CPU's") + ")");
         }
         long t0 = System.nanoTime();
-        CompiledKernel kernel = Kernels.compile(s, op.name(), Target.host());
+        CompiledKernel kernel = Kernels.compile(s, ran.name(), Target.host());
         double compileMs = (System.nanoTime() - t0) / 1e6;
 
-        KernelArguments arguments = KernelArguments.seeded(inst.inputs(), inst.outputs());
-        Map<Tensor, TensorValue> inputs = arguments.inputValues();
+        KernelArguments arguments = KernelArguments.seeded(ranInstance.inputs(), ranInstance.outputs());
+        // The reference reads the same values through the named operator's own input tensors.
+        Map<Tensor, TensorValue> inputs = new HashMap<>();
+        for (int i = 0; i < inst.inputs().size(); i++) inputs.put(inst.inputs().get(i), arguments.inputValues().get(ranInstance.inputs().get(i)));
         List<HostBuffer> args = arguments.buffers();
         return new PreparedKernel(op, shapeArgs, inst, kernel, inputs, args, compileMs, which);
     }

@@ -8,10 +8,13 @@ import java.util.List;
  * {@code conv}, {@code softmax}, {@code layernorm}, {@code caps-route}, {@code caps-conv}), the
  * Tessera operator (a name, or a name with attribute values such as
  * {@code conv2d_winograd[output_tile=4]}) and its shape arguments (which the peers read the same way), a label for reports,
- * whether the kernel is compute- or memory-bound (what its rate is a fraction of), and the peers it
- * is compared with.
+ * whether the kernel is compute- or memory-bound (what its rate is a fraction of), the peers it
+ * is compared with, and whether Tessera may run an alternative to the operator, one that computes
+ * it by another algorithm (conv2d by conv2d_winograd), when its tuning records are faster, as
+ * {@code tessera bench} does; a row that pins the operator's own algorithm says
+ * {@code "alternatives": false}.
  */
-public record Workload(String id, String kind, String operator, String shape, String label, Bound bound, List<String> peers) {
+public record Workload(String id, String kind, String operator, String shape, String label, Bound bound, List<String> peers, boolean alternatives) {
     /** What a kernel's rate is compared with: the FMA peak (GFLOP/s) or the stream-copy bandwidth (GB/s). */
     public enum Bound { COMPUTE, MEMORY }
 
@@ -31,6 +34,11 @@ public record Workload(String id, String kind, String operator, String shape, St
         for (String p : peers)
             if (!KNOWN_PEERS.contains(p))
                 throw new TesseraUserError("workload " + id + ": unknown peer '" + p + "'; known peers: " + String.join(", ", KNOWN_PEERS));
+    }
+
+    /** A workload that may run an alternative implementation (the table's default). */
+    public Workload(String id, String kind, String operator, String shape, String label, Bound bound, List<String> peers) {
+        this(id, kind, operator, shape, label, bound, peers, true);
     }
 
     /** A workload for an operator and shape with no peers, e.g. from {@code matmul:256,256,256}. */

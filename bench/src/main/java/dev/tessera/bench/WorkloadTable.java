@@ -16,7 +16,8 @@ import java.util.Set;
 
 /**
  * The benchmark workloads as data: a JSON object with a {@code workloads} array, one object per
- * {@link Workload} ({@code id, kind, operator, shape, label, bound, peers}). The built-in table is
+ * {@link Workload} ({@code id, kind, operator, shape, label, bound, peers}, and optionally
+ * {@code alternatives}, true unless given). The built-in table is
  * the resource {@code dev/tessera/bench/workloads.json}, the workloads of BENCHMARKS.md.
  */
 public record WorkloadTable(List<Workload> workloads) {
@@ -79,8 +80,11 @@ public record WorkloadTable(List<Workload> workloads) {
             } catch (IllegalArgumentException e) {
                 throw new TesseraUserError(where + ": bound '" + bound + "' is neither compute nor memory");
             }
+            JsonNode alternatives = w.get("alternatives");
+            if (alternatives != null && !alternatives.isBoolean())
+                throw new TesseraUserError(where + ": \"alternatives\" must be true or false");
             out.add(new Workload(id, text(w, "kind", where, true), text(w, "operator", where, true), text(w, "shape", where, true),
-                    text(w, "label", where, false), b, peers));
+                    text(w, "label", where, false), b, peers, alternatives == null || alternatives.booleanValue()));
         }
         return new WorkloadTable(out);
     }

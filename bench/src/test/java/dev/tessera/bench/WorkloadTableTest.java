@@ -14,6 +14,7 @@ class WorkloadTableTest {
         WorkloadTable t = WorkloadTable.builtIn();
         List<String> ids = t.workloads().stream().map(Workload::id).toList();
         assertEquals(List.of("gemm-1024", "gemm-2048", "gemm-awkward", "conv-56", "conv-28", "conv-14", "conv-7",
+                "conv-56-direct", "conv-28-direct", "conv-14-direct", "conv-7-direct",
                 "conv-56-winograd", "conv-28-winograd", "conv-14-winograd", "conv-7-winograd", "conv-56-winograd-f4", "conv-28-winograd-f4",
                 "softmax", "layernorm",
                 "caps-route", "caps-conv-n1-s2", "caps-conv-n1-s1", "caps-conv-n16-s2", "caps-conv-n16-s1"), ids);
@@ -24,6 +25,12 @@ class WorkloadTableTest {
         assertEquals(Workload.Bound.MEMORY, t.select("softmax").get(0).bound());
         assertEquals("128,1152,10,8,16,3", t.select("caps-route").get(0).shape());
         assertEquals("conv2d_winograd[output_tile=4]", t.select("conv-28-winograd-f4").get(0).operator());
+        // conv-N is conv2d as tessera bench runs it (Winograd where its records are faster); conv-N-direct pins the direct algorithm.
+        assertTrue(t.select("conv-56").get(0).alternatives());
+        Workload direct = t.select("conv-56-direct").get(0);
+        assertEquals("conv2d", direct.operator());
+        assertEquals(t.select("conv-56").get(0).shape(), direct.shape());
+        assertEquals(false, direct.alternatives());
     }
 
     @Test void jmhParametersListEveryWorkloadOfTheTable() throws Exception {
@@ -45,6 +52,10 @@ class WorkloadTableTest {
         assertEquals(Workload.Bound.MEMORY, b.bound());
         assertEquals("tiny", b.label());
         assertEquals(List.of(), b.peers());
+        assertTrue(a.alternatives(), "alternatives default to true, as in tessera bench");
+        assertEquals(false, WorkloadTable.parse("""
+                {"workloads": [{"id": "c", "kind": "conv", "operator": "conv2d", "shape": "1,8,6,6,8,3,3,1,1", "alternatives": false}]}""")
+                .workloads().get(0).alternatives());
     }
 
     @Test void malformedTablesNameTheEntryAndTheField() {
@@ -58,6 +69,8 @@ class WorkloadTableTest {
                 "{\"workloads\": [{\"id\": \"x\", \"kind\": \"gemm\", \"operator\": \"matmul\", \"shape\": \"8\", \"bound\": \"cache\"}]}");
         assertMessage("unknown peer 'mkl'; known peers: openblas, cublas, pytorch, halide",
                 "{\"workloads\": [{\"id\": \"x\", \"kind\": \"gemm\", \"operator\": \"matmul\", \"shape\": \"8\", \"peers\": [\"mkl\"]}]}");
+        assertMessage("workload x: \"alternatives\" must be true or false",
+                "{\"workloads\": [{\"id\": \"x\", \"kind\": \"gemm\", \"operator\": \"matmul\", \"shape\": \"8\", \"alternatives\": \"no\"}]}");
         assertMessage("workload id 'x' appears twice",
                 "{\"workloads\": [{\"id\": \"x\", \"kind\": \"k\", \"operator\": \"o\", \"shape\": \"1\"}, {\"id\": \"x\", \"kind\": \"k\", \"operator\": \"o\", \"shape\": \"2\"}]}");
     }

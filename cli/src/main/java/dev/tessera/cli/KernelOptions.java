@@ -1,6 +1,7 @@
 package dev.tessera.cli;
 
 import dev.tessera.TesseraUserError;
+import dev.tessera.autotune.ApplyBest;
 import dev.tessera.ir.DType;
 import dev.tessera.ops.Operator;
 import dev.tessera.ops.OperatorInstance;
@@ -43,6 +44,11 @@ final class KernelOptions {
     @Option(names = "--logs", paramLabel = "PATH",
             description = "Tuning logs that --schedule best reads: a .jsonl file or a folder of them (default: the tuning-logs folder of this Tessera).")
     Path logs;
+
+    @Option(names = "--no-alternatives",
+            description = "With bench's --schedule best, use only this operator's tuning records. By default bench also weighs the operators that compute "
+                    + "the same result by another algorithm (conv2d: conv2d_winograd, both tile sizes) by their best records and runs the fastest.")
+    boolean noAlternatives;
 
     @Option(names = "--knob", paramLabel = "NAME=VALUE",
             description = "A value for one knob of the tunable schedule, e.g. --knob tile_rows=6 (repeatable; see `tessera ops OP`); implies --schedule tuned.")
@@ -99,6 +105,25 @@ final class KernelOptions {
     }
 
     Schedule schedule(OperatorInstance inst) { return schedule(inst, "default"); }
+
+    /** The kernel to run: an operator (the one named, or an alternative to it), its instance and its schedule. */
+    record Selected(Operator operator, OperatorInstance instance, Schedule schedule) {}
+
+    /**
+     * The operator named under the schedule asked for; with --schedule best (and no --no-alternatives),
+     * the fastest of it and its alternatives by their tuning records ({@link ApplyBest#chooseImplementation}).
+     * Which ran, and why, goes to stderr.
+     */
+    Selected select(String commandDefault) {
+        Operator op = operator();
+        OperatorInstance inst = op.build(shapeArgs(), dtype());
+        if (noAlternatives || !scheduleMode(commandDefault).equals("best") || !knobs.isEmpty())
+            return new Selected(op, inst, schedule(inst, commandDefault));
+        ApplyBest.Implementation impl = ApplyBest.chooseImplementation(op, shapeArgs(), dtype(), targetDevice(),
+                TuningLogsLookup.records(logs, System.err), System.err::println);
+        System.err.println("schedule: " + impl.message());
+        return new Selected(impl.operator(), impl.instance(), impl.schedule());
+    }
 
     private Schedule scheduleFor(OperatorInstance inst, String mode) {
         Schedule s = Schedule.create(inst.outputs());

@@ -11,6 +11,7 @@ import dev.tessera.target.KernelArguments;
 import dev.tessera.target.Target;
 import dev.tessera.target.Kernels;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -36,6 +37,15 @@ final class KernelRunner {
      * the last timed run against the reference.
      */
     static Result run(String name, OperatorInstance inst, Schedule schedule, Target target, int warmup, int repeats) {
+        return run(name, inst, inst, schedule, target, warmup, repeats);
+    }
+
+    /**
+     * {@link #run(String, OperatorInstance, Schedule, Target, int, int)} checking the outputs against
+     * {@code reference}, a definition with the same inputs and outputs in the same order (the
+     * operator asked for, when {@code inst} is an alternative that computes it by another algorithm).
+     */
+    static Result run(String name, OperatorInstance inst, OperatorInstance reference, Schedule schedule, Target target, int warmup, int repeats) {
         long t0 = System.nanoTime();
         CompiledKernel kernel = Kernels.compile(schedule, name, target);
         double compileMs = (System.nanoTime() - t0) / 1e6;
@@ -50,12 +60,14 @@ final class KernelRunner {
             Arrays.sort(times);
             double median = repeats % 2 == 1 ? times[repeats / 2] : (times[repeats / 2 - 1] + times[repeats / 2]) / 2;
 
-            ReferenceInterpreter ref = new ReferenceInterpreter(inst.outputs(), inputs);
+            Map<Tensor, TensorValue> referenceInputs = new HashMap<>();
+            for (int i = 0; i < inst.inputs().size(); i++) referenceInputs.put(reference.inputs().get(i), inputs.get(inst.inputs().get(i)));
+            ReferenceInterpreter ref = new ReferenceInterpreter(reference.outputs(), referenceInputs);
             double maxErr = 0;
             long checked = 0;
             Random rnd = new Random(42);
             for (int o = 0; o < inst.outputs().size(); o++) {
-                Tensor t = inst.outputs().get(o);
+                Tensor t = reference.outputs().get(o);
                 long[] shape = KernelArguments.constantShape(t);
                 double[] got = args.get(inst.inputs().size() + o).toDoubles();
                 boolean all = got.length <= CHECKED_POINTS;

@@ -106,6 +106,38 @@ class TuneCliTest {
         assertTrue(r.err().contains("unknown target 'tpu'; available targets: cpu (llvm), cuda, opencl"), r.err());
     }
 
+    @Test void benchRunsAnAlternativeImplementationWhenOnlyItHasRecordsAndChecksItAgainstTheOperatorAsked(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("winograd.jsonl");
+        CliTest.Run r = CliTest.tessera("tune", "conv2d_winograd", "--attr", "output_tile=4", "--shape", "1,8,6,6,8,3,3,1,1", "--trials", "2",
+                "--log", log.toString(), "--strategy", "random", "--seed", "3", "--repeats", "2", "--warmup", "1");
+        assertEquals(0, r.exit(), r.err());
+
+        // conv2d has no record; F(4x4, 3x3) of the same layer has: bench conv2d runs it, and says so.
+        r = CliTest.tessera("bench", "conv2d", "--shape", "1,8,6,6,8,3,3,1,1", "--logs", log.toString(), "--json", "--repeats", "2", "--warmup", "1", "--jit-repeats", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("schedule: conv2d_winograd[output_tile=4] (computes conv2d by another algorithm): using record random seed 3 trial "), r.err());
+        assertTrue(r.err().contains("the others' best: conv2d no record, conv2d_winograd[output_tile=2] no record"), r.err());
+        var j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out().trim());
+        assertEquals("conv2d", j.get("operator").asText());
+        assertEquals("conv2d_winograd[output_tile=4]", j.get("implementation").asText());
+        assertEquals(8 * 6 * 6, j.get("checked_points").asInt(), "every output point, against conv2d's own definition");
+        assertTrue(j.get("max_abs_error").asDouble() < 1e-4, r.out());
+
+        r = CliTest.tessera("bench", "conv2d", "--shape", "1,8,6,6,8,3,3,1,1", "--logs", log.toString(), "--repeats", "1", "--warmup", "0", "--jit-repeats", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("implementation: conv2d_winograd[output_tile=4], checked against conv2d's definition"), r.out());
+
+        // --no-alternatives keeps conv2d, here under its default schedule; other shapes have no alternative to weigh.
+        r = CliTest.tessera("bench", "conv2d", "--shape", "1,8,6,6,8,3,3,1,1", "--logs", log.toString(), "--no-alternatives", "--json", "--repeats", "1",
+                "--warmup", "0", "--jit-repeats", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("schedule: no usable tuning record for conv2d on this or a compatible target; using the default schedule"), r.err());
+        assertEquals("conv2d", new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out().trim()).get("implementation").asText());
+        r = CliTest.tessera("bench", "conv2d", "--shape", "1,8,6,6,8,3,3,2,1", "--logs", log.toString(), "--repeats", "1", "--warmup", "0", "--jit-repeats", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("schedule: no usable tuning record for conv2d on this or a compatible target; using the default schedule"), r.err());
+    }
+
     @Test void badInputIsAUserError(@TempDir Path dir) {
         CliTest.Run r = CliTest.tessera("tune", "matmul", "--shape", "16,16,16", "--trials", "2", "--log", dir.resolve("x").toString(), "--strategy", "annealing");
         assertEquals(2, r.exit());

@@ -30,6 +30,14 @@ public final class Conv2dOp implements Operator {
 
     @Override public long[] checkShape(long[] args) { return ConvShape.checkConv(this, args); }
 
+    /** Winograd F(2x2, 3x3) and F(4x4, 3x3) for 3x3 kernels with stride 1, dilation 1 and one group. */
+    @Override public List<Operator> alternatives(long[] args) {
+        ConvShape s = ConvShape.of(args);
+        if (s.kh() != 3 || s.kw() != 3 || s.stride() != 1 || s.dilation() != 1 || s.groups() != 1) return List.of();
+        Operator winograd = new Conv2dWinogradOp();
+        return List.of(winograd, winograd.withAttributes(Map.of("output_tile", "4")));
+    }
+
     /** Output height and width for (9 to 11) shape arguments. */
     public static long[] outputSize(long[] s) {
         ConvShape c = ConvShape.of(s);

@@ -91,6 +91,15 @@ public interface Operator {
         return define(checkShape(a), true, dtype);
     }
 
+    /**
+     * Other operators that compute this one's outputs from the same inputs, in the same order, for
+     * the same shape arguments and dtype, by another algorithm: conv2d's 3x3, stride-1 layers by
+     * Winograd ({@code conv2d_winograd}, both tile sizes). Applying tuning logs weighs them against
+     * this operator by their best records, as TVM's operator strategies weigh implementations.
+     * Empty for most operators and shapes; never contains this operator itself.
+     */
+    default List<Operator> alternatives(long[] checkedShapeArgs) { return List.of(); }
+
     // ---- attributes ----
 
     /** The attributes this operator takes, with their legal values and defaults; empty for most operators. */
