@@ -46,6 +46,7 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMBuilderRef;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
+import org.bytedeco.llvm.LLVM.LLVMMetadataRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
@@ -99,7 +100,12 @@ public final class LlvmCodegen {
         LLVMBuilderRef allocaBuilder;
         final Map<Var, LLVMValueRef> vars = new IdentityHashMap<>();
         final Map<BufferRef, LLVMValueRef> buffers = new IdentityHashMap<>();
+        /** Every load, store, gather and scatter of a buffer, for the alias scopes {@link #finish} attaches. */
+        final List<Access> accesses = new ArrayList<>();
     }
+
+    /** A memory instruction and the buffer it reads or writes. */
+    private record Access(LLVMValueRef instruction, BufferRef buffer) {}
 
     private LlvmCodegen(LLVMContextRef ctx, LLVMModuleRef mod, String symbol, String features) {
         this.ctx = ctx;
@@ -220,6 +226,53 @@ public final class LlvmCodegen {
         LLVMBuildRetVoid(b);
         LLVMBuildBr(fn.allocaBuilder, LLVMGetNextBasicBlock(fn.entry));
         LLVMDisposeBuilder(fn.allocaBuilder);
+        attachAliasScopes();
+    }
+
+    /**
+     * Gives each buffer of the function an alias scope and marks every access with its buffer's
+     * scope and, as not aliasing, those of the others: the buffers of a kernel never overlap
+     * (its parameters are noalias, each temporary is its own allocation). LLVM derives the same
+     * from noalias parameters for loads and stores, but not for gathers and scatters (a vector
+     * of pointers); without it, a gather cannot be reused across a store to another buffer
+     * (Winograd's filter transform gathered each filter window again for each of its outputs).
+     */
+    private void attachAliasScopes() {
+        Map<BufferRef, LLVMMetadataRef> scopes = new IdentityHashMap<>();
+        for (Access a : fn.accesses) scopes.putIfAbsent(a.buffer(), null);
+        if (scopes.size() < 2) return;
+        String functionName = LLVMGetValueName(fn.function).getString();
+        LLVMMetadataRef domain = mdNode(mdString("tessera " + functionName));
+        int k = 0;
+        for (BufferRef r : scopes.keySet()) scopes.put(r, mdNode(mdString("tessera " + functionName + " " + r.name() + " #" + k++), domain));
+        Map<BufferRef, LLVMValueRef[]> lists = new IdentityHashMap<>();
+        for (BufferRef r : scopes.keySet()) {
+            List<LLVMMetadataRef> others = new ArrayList<>();
+            for (var e : scopes.entrySet()) if (e.getKey() != r) others.add(e.getValue());
+            lists.put(r, new LLVMValueRef[] {
+                    LLVMMetadataAsValue(ctx, mdNode(scopes.get(r))), LLVMMetadataAsValue(ctx, mdNode(others.toArray(new LLVMMetadataRef[0])))});
+        }
+        int aliasScope = LLVMGetMDKindIDInContext(ctx, "alias.scope", 11), noalias = LLVMGetMDKindIDInContext(ctx, "noalias", 7);
+        for (Access a : fn.accesses) {
+            LLVMValueRef[] l = lists.get(a.buffer());
+            LLVMSetMetadata(a.instruction(), aliasScope, l[0]);
+            LLVMSetMetadata(a.instruction(), noalias, l[1]);
+        }
+    }
+
+    private LLVMMetadataRef mdString(String text) {
+        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return LLVMMDStringInContext2(ctx, new BytePointer(bytes), bytes.length);
+    }
+
+    private LLVMMetadataRef mdNode(LLVMMetadataRef... operands) {
+        return LLVMMDNodeInContext2(ctx, new org.bytedeco.javacpp.PointerPointer<>(operands), operands.length);
+    }
+
+    /** Records {@code instruction} as an access of {@code buffer}; returns it. */
+    private LLVMValueRef access(BufferRef buffer, LLVMValueRef instruction) {
+        fn.accesses.add(new Access(instruction, buffer));
+        return instruction;
     }
 
     // ---------------------------------------------------------------- statements
@@ -447,13 +500,13 @@ public final class LlvmCodegen {
         if (lanes == 1) {
             if (st.predicate() == null) {
                 LLVMValueRef v = toMemory(expr(st.value()), et);
-                store(v, gep(mt, base, expr(st.index())), et.bytes());
+                access(st.buffer(), store(v, gep(mt, base, expr(st.index())), et.bytes()));
                 return;
             }
             LLVMBasicBlockRef then = block("store"), done = block("stored");
             LLVMBuildCondBr(b, expr(st.predicate()), then, done);
             LLVMPositionBuilderAtEnd(b, then);
-            store(toMemory(expr(st.value()), et), gep(mt, base, expr(st.index())), et.bytes());
+            access(st.buffer(), store(toMemory(expr(st.value()), et), gep(mt, base, expr(st.index())), et.bytes()));
             LLVMBuildBr(b, done);
             LLVMPositionBuilderAtEnd(b, done);
             return;
@@ -464,12 +517,12 @@ public final class LlvmCodegen {
         LLVMValueRef align = LLVMConstInt(i32, et.bytes(), 0);
         if (denseBase(st.index()) instanceof Expr denseBase) {
             LLVMValueRef p = gep(mt, base, expr(denseBase));
-            if (pred == null) store(value, p, et.bytes());
-            else intrinsic("llvm.masked.store", new LLVMTypeRef[] {vt, ptr}, value, p, align, pred);
+            access(st.buffer(), pred == null ? store(value, p, et.bytes())
+                    : intrinsic("llvm.masked.store", new LLVMTypeRef[] {vt, ptr}, value, p, align, pred));
         } else {
             LLVMValueRef ptrs = gep(mt, base, expr(st.index()));
             if (pred == null) pred = allOnes(lanes);
-            intrinsic("llvm.masked.scatter", new LLVMTypeRef[] {vt, LLVMVectorType(ptr, lanes)}, value, ptrs, align, pred);
+            access(st.buffer(), intrinsic("llvm.masked.scatter", new LLVMTypeRef[] {vt, LLVMVectorType(ptr, lanes)}, value, ptrs, align, pred));
         }
     }
 
@@ -663,12 +716,12 @@ public final class LlvmCodegen {
         }
         if (pred != null) m = m == null ? pred : LLVMBuildAnd(b, m, pred, "");
         if (lanes == 1) {
-            if (m == null) return fromMemory(load(mt, gep(mt, base, expr(l.index())), et.bytes()), et);
+            if (m == null) return fromMemory(access(l.buffer(), load(mt, gep(mt, base, expr(l.index())), et.bytes())), et);
             LLVMBasicBlockRef then = block("load"), merge = block("loaded");
             LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
             LLVMBuildCondBr(b, m, then, merge);
             LLVMPositionBuilderAtEnd(b, then);
-            LLVMValueRef v = fromMemory(load(mt, gep(mt, base, expr(l.index())), et.bytes()), et);
+            LLVMValueRef v = fromMemory(access(l.buffer(), load(mt, gep(mt, base, expr(l.index())), et.bytes())), et);
             LLVMBasicBlockRef thenEnd = LLVMGetInsertBlock(b);
             LLVMBuildBr(b, merge);
             LLVMPositionBuilderAtEnd(b, merge);
@@ -689,7 +742,7 @@ public final class LlvmCodegen {
             raw = intrinsic("llvm.masked.gather", new LLVMTypeRef[] {vt, LLVMVectorType(ptr, lanes)},
                     ptrs, align, m == null ? allOnes(lanes) : m, LLVMConstNull(vt));
         }
-        return fromMemory(raw, et.withLanes(lanes));
+        return fromMemory(access(l.buffer(), raw), et.withLanes(lanes));
     }
 
     /** The base of a stride-1 ramp index (a dense vector access), or null. */
@@ -873,8 +926,10 @@ public final class LlvmCodegen {
         return v;
     }
 
-    private void store(LLVMValueRef v, LLVMValueRef p, int align) {
-        LLVMSetAlignment(LLVMBuildStore(b, v, p), align);
+    private LLVMValueRef store(LLVMValueRef v, LLVMValueRef p, int align) {
+        LLVMValueRef st = LLVMBuildStore(b, v, p);
+        LLVMSetAlignment(st, align);
+        return st;
     }
 
     private LLVMValueRef contract(LLVMValueRef v) {
