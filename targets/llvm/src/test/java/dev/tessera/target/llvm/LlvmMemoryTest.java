@@ -137,4 +137,50 @@ class LlvmMemoryTest {
             assertEquals(sum + 1, sb.get(0), 1e-3);
         }
     }
+
+    /**
+     * O[16io .. 16io+7] = gather(A, 3*(8io+lane)); O[16io+8 ..] = 2 * the same gather, in a
+     * parallel loop. The store between the two gathers is to another buffer, which each access's
+     * alias scope says: the optimized kernel gathers once per iteration, not twice. (The parallel
+     * body's noalias parameters alone do not say it once the body is inlined: LLVM turns them into
+     * scopes on loads and stores, not on gathers.)
+     */
+    @Test
+    void aGatherIsReusedAcrossAStoreToAnotherBuffer() {
+        Var n = Var.index("n");
+        BufferParam a = param("A", DType.F32, false, n, c(24)), o = param("O", DType.F32, true, n, c(16));
+        Var io = Var.index("io");
+        Expr strided = new dev.tessera.ir.Ramp(bin(Binary.Op.MUL, io, c(24)), c(3), 8);
+        Expr out = bin(Binary.Op.MUL, io, c(16));
+        var body = loop(io, c(0), n, LoopKind.PARALLEL, Block.of(
+                new Store(o.buffer(), ramp(out, 8), new Load(a.buffer(), strided)),
+                new Store(o.buffer(), ramp(bin(Binary.Op.ADD, out, c(8)), 8),
+                        bin(Binary.Op.MUL, new Load(a.buffer(), strided), bcast(new FloatImm(2, DType.F32), 8)))));
+        LoweredFunc f = new LoweredFunc("gather_twice", List.of(a, o), List.of(n), body);
+        String unoptimized = BACKEND.source(f, HOST, false), optimized = BACKEND.source(f, HOST, true);
+        assertEquals(2, count(unoptimized, "call <8 x float> @llvm.masked.gather"), unoptimized);
+        // LLVM unrolls the loop: one gather for every two stores.
+        int gathers = count(optimized, "call <8 x float> @llvm.masked.gather"), stores = count(optimized, "store <8 x float>");
+        assertTrue(gathers > 0, optimized);
+        assertEquals(stores, 2 * gathers, optimized);
+        assertTrue(unoptimized.contains("!alias.scope") && unoptimized.contains("!noalias"), unoptimized);
+        int rows = 3;
+        float[] x = new float[rows * 24];
+        for (int q = 0; q < x.length; q++) x[q] = q;
+        try (HostBuffer ab = HostBuffer.ofFloats(x, rows, 24); HostBuffer ob = HostBuffer.allocate(DType.F32, rows, 16)) {
+            compile(f).call(ab, ob);
+            float[] r = ob.toFloats();
+            for (int row = 0; row < rows; row++)
+                for (int lane = 0; lane < 8; lane++) {
+                    assertEquals(x[row * 24 + 3 * lane], r[row * 16 + lane]);
+                    assertEquals(2 * x[row * 24 + 3 * lane], r[row * 16 + 8 + lane]);
+                }
+        }
+    }
+
+    private static int count(String text, String part) {
+        int n = 0;
+        for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) n++;
+        return n;
+    }
 }
