@@ -32,6 +32,12 @@ final class OpsCommand implements Runnable {
         System.out.println("  --dtype " + op.dtypes().stream().map(Object::toString).collect(Collectors.joining("|")) + "   (default " + op.dtypes().get(0) + ")");
         for (Attribute a : op.attributes())
             System.out.println("  --attr " + a.usage() + "   (default " + a.defaultValue() + "): " + a.description());
+        for (String example : op.defaultShapes()) {
+            var alternatives = op.alternatives(op.checkShape(op.parseShape(example)));
+            if (!alternatives.isEmpty())
+                System.out.println("  alternatives for " + example + ": " + alternatives.stream().map(Operator::describe).collect(Collectors.joining(", "))
+                        + "   (the same result by another algorithm; bench runs the fastest by the tuning logs unless --no-alternatives)");
+        }
         long[] shape = op.parseShape(op.defaultShapes().get(0));
         for (Knob k : op.knobs(shape))
             System.out.println("  --knob " + k.name() + "=" + k.choices().stream().map(Object::toString).collect(Collectors.joining("|"))

@@ -22,6 +22,12 @@ class OperatorOptionsCliTest {
         assertEquals(0, one.exit(), one.err());
         assertTrue(one.out().contains("--dtype f32|f64   (default f32)"), one.out());
         assertTrue(one.out().contains("--knob tile_rows=1|2|4|6|8   (default 4)"), one.out());
+        assertTrue(!one.out().contains("alternatives"), one.out());
+        CliTest.Run conv = tessera("ops", "conv2d");
+        assertEquals(0, conv.exit(), conv.err());
+        assertTrue(conv.out().contains("  alternatives for 1,64,56,56,64,3,3,1,1: conv2d_winograd[output_tile=2], conv2d_winograd[output_tile=4]   (the same result"),
+                conv.out());
+        assertTrue(!conv.out().contains("alternatives for 1,256,14,14,512,3,3,2,1"), "a stride-2 layer has none: " + conv.out());
     }
 
     @Test void benchInF64WithAnAttribute() throws Exception {
