@@ -75,6 +75,11 @@ final class TuneCommand implements Runnable {
     @Option(names = "--batch", defaultValue = "8", description = "Candidates proposed at a time; the cost model retrains between batches (default ${DEFAULT-VALUE}).")
     int batch;
 
+    @Option(names = "--alternatives",
+            description = "Also tune the operators that compute this one by another algorithm for this shape (conv2d: conv2d_winograd, both tile sizes), "
+                    + "each for --trials trials into the same log, then say which bench will run (the fastest by the records).")
+    boolean alternatives;
+
     @Override public void run() {
         Target device = switch (target) {
             case "cpu", "llvm" -> Target.host();
@@ -84,8 +89,27 @@ final class TuneCommand implements Runnable {
         if (repeats < 1 || warmup < 0 || timeoutS <= 0) throw new TesseraUserError("--repeats must be >= 1, --warmup >= 0 and --timeout > 0");
         dev.tessera.ops.Operator operator = dev.tessera.ops.Operators.get(op).withAttributes(attributes);
         long[] shapeArgs = operator.parseShape(shape == null ? operator.defaultShapes().get(0) : shape);
-        operator.build(shapeArgs, dtype == null ? operator.dtypes().get(0) : operator.checkDtype(dev.tessera.ir.DType.parse(dtype))); // validates the shape early
-        TuningTask task = TuningTask.operator(op, attributes, shapeArgs, dtype);
+        dev.tessera.ir.DType type = dtype == null ? operator.dtypes().get(0) : operator.checkDtype(dev.tessera.ir.DType.parse(dtype));
+        operator.build(shapeArgs, type); // validates the shape early
+        if (!alternatives) {
+            tune(device, operator, attributes, shapeArgs);
+            return;
+        }
+        if (!knobs.isEmpty())
+            throw new TesseraUserError("--knob holds a knob of " + op + "'s template; the alternatives have their own knobs, so it cannot be combined with --alternatives");
+        List<dev.tessera.ops.Operator> implementations = new ArrayList<>(List.of(operator));
+        for (dev.tessera.ops.Operator alt : operator.alternatives(operator.checkShape(shapeArgs))) if (alt.dtypes().contains(type)) implementations.add(alt);
+        if (implementations.size() == 1) System.err.println("note: " + op + " has no alternative for this shape; tuning it alone");
+        for (dev.tessera.ops.Operator implementation : implementations)
+            tune(device, implementation, implementation == operator ? attributes : implementation.attributeValues(), shapeArgs);
+        var choice = dev.tessera.autotune.ApplyBest.chooseImplementation(operator, shapeArgs, type, device,
+                dev.tessera.autotune.TuningLog.read(log).records(), System.err::println);
+        System.out.println("bench " + op + " will run " + choice.message());
+    }
+
+    /** Tunes one operator (the one named, or an alternative) into the log. */
+    private void tune(Target device, dev.tessera.ops.Operator operator, java.util.Map<String, String> attrs, long[] shapeArgs) {
+        TuningTask task = TuningTask.operator(operator.name(), attrs, shapeArgs, dtype);
         Tuner.Options opts = new Tuner.Options(strategy, trials, seed, resume, warmStart, batch, -1, space, knobs);
         Measurer.Options mopts = new Measurer.Options(warmup, repeats, (long) (timeoutS * 1000));
         double flops = operator.flops(shapeArgs);
@@ -101,7 +125,8 @@ final class TuneCommand implements Runnable {
             }, System.err);
         }
         System.err.println();
-        System.out.printf("%d trials (%d measured now, %d errors, %d invalid candidates skipped); best %s%n", r.trials(), r.measured(), r.errors(), r.invalid(),
+        System.out.printf("%s%d trials (%d measured now, %d errors, %d invalid candidates skipped); best %s%n", alternatives ? operator.describe() + ": " : "",
+                r.trials(), r.measured(), r.errors(), r.invalid(),
                 r.best() == null ? "none" : rate(r.best(), flops) + " (" + r.best().provenance().strategy() + " trial " + r.best().provenance().trial() + ")");
         System.out.println("log: " + log + "   (tessera logs summary|best|plot " + log + ")");
     }

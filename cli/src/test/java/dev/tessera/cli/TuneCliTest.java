@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -136,6 +137,24 @@ class TuneCliTest {
         r = CliTest.tessera("bench", "conv2d", "--shape", "1,8,6,6,8,3,3,2,1", "--logs", log.toString(), "--repeats", "1", "--warmup", "0", "--jit-repeats", "0");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.err().contains("schedule: no usable tuning record for conv2d on this or a compatible target; using the default schedule"), r.err());
+    }
+
+    @Test void tuneWithAlternativesTunesEachImplementationIntoOneLogAndSaysWhichBenchRuns(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("conv.jsonl");
+        CliTest.Run r = CliTest.tessera("tune", "conv2d", "--shape", "1,8,6,6,8,3,3,1,1", "--alternatives", "--trials", "1", "--log", log.toString(),
+                "--strategy", "random", "--repeats", "1", "--warmup", "0");
+        assertEquals(0, r.exit(), r.err());
+        for (String implementation : List.of("conv2d", "conv2d_winograd[output_tile=2]", "conv2d_winograd[output_tile=4]"))
+            assertTrue(r.out().contains(implementation + ": 1 trials (1 measured now"), r.out());
+        // Which one wins is a matter of timing; that bench names one of them, with the others' best, is not.
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("bench conv2d will run conv2d")), r.out());
+        assertTrue(r.out().contains("the others' best: "), r.out());
+        var workloads = dev.tessera.autotune.TuningLog.read(log).records().stream().map(x -> x.workload().op() + x.workload().attrs()).toList();
+        assertEquals(List.of("conv2d{}", "conv2d_winograd{output_tile=2}", "conv2d_winograd{output_tile=4}"), workloads);
+
+        r = CliTest.tessera("tune", "conv2d", "--shape", "1,8,6,6,8,3,3,1,1", "--alternatives", "--knob", "layout=1", "--trials", "1", "--log", log.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("cannot be combined with --alternatives"), r.err());
     }
 
     @Test void badInputIsAUserError(@TempDir Path dir) {
