@@ -138,6 +138,14 @@ public final class VectorizeLoops {
          * A user's select may tie its condition to an address, so under one this does not hold.
          */
         boolean invariantLoadsSafe = true;
+        /**
+         * {@link #index} results since the last lane-dependent let. Unrolled bodies repeat the same
+         * indices many times (Winograd's transforms: 9 in 10 of the indices of a kernel), and each
+         * costs two simplifications; a new lane let can change what an index vectorizes to.
+         */
+        private final Map<IndexKey, Expr> indexCache = new HashMap<>();
+
+        private record IndexKey(Expr scalarIndex, Expr predicate, boolean invariantLoadsSafe) {}
 
         Vectorizer(int lanes) { this.lanes = lanes; }
 
@@ -154,6 +162,7 @@ public final class VectorizeLoops {
                     Var nv = l.var().copy(v.type());
                     replacements.put(l.var(), nv);
                     laneLetValues.put(l.var(), Exprs.substitute(l.value(), laneLetValues));
+                    indexCache.clear();
                     yield new LetStmt(nv, v, stmt(l.body()));
                 }
                 case IfThenElse i -> {
@@ -219,6 +228,15 @@ public final class VectorizeLoops {
          * That form is taken when the direct one is not a ramp (else it would be a gather or scatter).
          */
         private Expr index(Expr scalarIndex) {
+            IndexKey key = new IndexKey(scalarIndex, predicate, invariantLoadsSafe);
+            Expr known = indexCache.get(key);
+            if (known != null) return known;
+            Expr result = vectorIndex(scalarIndex);
+            indexCache.put(key, result);
+            return result;
+        }
+
+        private Expr vectorIndex(Expr scalarIndex) {
             Expr direct = expr(scalarIndex);
             if (!direct.type().isVector() || laneLetValues.isEmpty() || Simplifier.simplify(direct) instanceof Ramp) return direct;
             Expr inlined = Simplifier.simplify(Exprs.substitute(scalarIndex, laneLetValues));
