@@ -37,16 +37,15 @@ final class BenchCommand implements Runnable {
     @Override public void run() {
         options.checkTarget();
         if (threads != null) ParallelRuntime.setThreads(threads);
-        Operator op = options.operator();
         long[] shape = options.shapeArgs();
         DType dtype = options.dtype();
         String defaultMode = "best";
         KernelOptions.Selected kernel = options.select(defaultMode);
-        Operator ran = kernel.operator();
+        Operator op = kernel.asked(), ran = kernel.operator();
         Schedule s = kernel.schedule();
         Target device = options.targetDevice();
         // Checked against the definition of the operator asked for, which an alternative must match.
-        OperatorInstance reference = ran == op ? kernel.instance() : op.build(shape, dtype);
+        OperatorInstance reference = kernel.isAlternative() ? op.build(shape, dtype) : kernel.instance();
         KernelRunner.Result r = KernelRunner.run(ran.name(), kernel.instance(), reference, s, device, Math.max(0, warmup), Math.max(1, repeats));
         double jitMs = jitRepeats > 0 ? KernelRunner.jitLatencyMs(ran.name(), s, device, jitRepeats) : Double.NaN;
         double flops = op.flops(shape), bytes = op.bytes(shape, dtype);
@@ -82,7 +81,7 @@ final class BenchCommand implements Runnable {
             System.out.printf("%s %s %s on %s, schedule %s%n", op.describe(), Arrays.toString(shape), dtype,
                     device.isGpu() ? device.cpu() + " (" + device.kind() + ", device time)" : device.cpu() + " (" + ParallelRuntime.threads() + " threads)",
                     options.scheduleMode(defaultMode));
-            if (ran != op) System.out.printf("  implementation: %s, checked against %s's definition%n", ran.describe(), op.name());
+            if (kernel.isAlternative()) System.out.printf("  implementation: %s, checked against %s's definition%n", ran.describe(), op.name());
             if (!r.prepacked().isEmpty())
                 System.out.printf("  prepacked: %s packed once ahead of the timed calls (the packing is not in the times)%n", String.join(", ", r.prepacked()));
             System.out.printf("  median %.3f ms   (min %.3f, max %.3f over %d runs)%n", r.medianMs(), r.minMs(), r.maxMs(), r.repeats());

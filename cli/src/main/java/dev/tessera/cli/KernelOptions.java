@@ -106,8 +106,14 @@ final class KernelOptions {
 
     Schedule schedule(OperatorInstance inst) { return schedule(inst, "default"); }
 
-    /** The kernel to run: an operator (the one named, or an alternative to it), its instance and its schedule. */
-    record Selected(Operator operator, OperatorInstance instance, Schedule schedule) {}
+    /**
+     * The kernel to run: the operator asked for, the one that runs (it, or an alternative to it),
+     * the instance that runs and its schedule.
+     */
+    record Selected(Operator asked, Operator operator, OperatorInstance instance, Schedule schedule) {
+        /** Whether an alternative runs in place of the operator asked for. */
+        boolean isAlternative() { return operator != asked; }
+    }
 
     /**
      * The operator named under the schedule asked for; with --schedule best (and no --no-alternatives),
@@ -118,11 +124,11 @@ final class KernelOptions {
         Operator op = operator();
         OperatorInstance inst = op.build(shapeArgs(), dtype());
         if (noAlternatives || !scheduleMode(commandDefault).equals("best") || !knobs.isEmpty())
-            return new Selected(op, inst, schedule(inst, commandDefault));
+            return new Selected(op, op, inst, schedule(inst, commandDefault));
         ApplyBest.Implementation impl = ApplyBest.chooseImplementation(op, shapeArgs(), dtype(), targetDevice(),
                 TuningLogsLookup.records(logs, System.err), System.err::println);
         System.err.println("schedule: " + impl.message());
-        return new Selected(impl.operator(), impl.instance(), impl.schedule());
+        return new Selected(op, impl.operator(), impl.instance(), impl.schedule());
     }
 
     private Schedule scheduleFor(OperatorInstance inst, String mode) {

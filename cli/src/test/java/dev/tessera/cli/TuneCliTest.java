@@ -127,6 +127,12 @@ class TuneCliTest {
         r = CliTest.tessera("bench", "conv2d", "--shape", "1,8,6,6,8,3,3,1,1", "--logs", log.toString(), "--repeats", "1", "--warmup", "0", "--jit-repeats", "0");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("implementation: conv2d_winograd[output_tile=4], checked against conv2d's definition"), r.out());
+        // Asked for by name, an operator with attributes is no alternative to itself.
+        r = CliTest.tessera("bench", "conv2d_winograd", "--attr", "output_tile=4", "--shape", "1,8,6,6,8,3,3,1,1", "--logs", log.toString(),
+                "--repeats", "1", "--warmup", "0", "--jit-repeats", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("schedule: using record random seed 3 trial "), r.err());
+        assertTrue(!r.out().contains("implementation:"), r.out());
 
         // --no-alternatives keeps conv2d, here under its default schedule; other shapes have no alternative to weigh.
         r = CliTest.tessera("bench", "conv2d", "--shape", "1,8,6,6,8,3,3,1,1", "--logs", log.toString(), "--no-alternatives", "--json", "--repeats", "1",
